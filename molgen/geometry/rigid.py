@@ -1,0 +1,74 @@
+r"""Rigid transforms :math:`T = (R, x)` acting as :math:`T(p) = R p + x` (lengths in Angstrom).
+
+A transform is a pair of tensors, rotations ``(..., 3, 3)`` and translations ``(..., 3)``,
+with matching leading dimensions (they batch like tensors). Composition follows function
+composition, :math:`(T_1 \circ T_2)(p) = T_1(T_2(p))`, so
+:math:`T_1 \circ T_2 = (R_1 R_2,\; R_1 x_2 + x_1)`. A residue frame maps local coordinates
+into the world; composing a perturbation on the right, :math:`T \circ \Delta`, perturbs the
+residue in its own frame (the convention of DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["compose_rigid", "invert_rigid", "apply_rigid", "invert_apply_rigid"]
+
+Rigid = tuple[torch.Tensor, torch.Tensor]
+
+
+def compose_rigid(r1: torch.Tensor, x1: torch.Tensor, r2: torch.Tensor, x2: torch.Tensor) -> Rigid:
+    r"""Compose two transforms: :math:`(R_1, x_1)\circ(R_2, x_2) = (R_1R_2,\; R_1x_2 + x_1)`.
+
+    Parameters
+    ----------
+    r1, r2 : torch.Tensor, shape ``(..., 3, 3)``
+    x1, x2 : torch.Tensor, shape ``(..., 3)``, Angstrom
+
+    Returns
+    -------
+    rotation : torch.Tensor, shape ``(..., 3, 3)``
+    translation : torch.Tensor, shape ``(..., 3)``, Angstrom
+    """
+    return r1 @ r2, (r1 @ x2[..., None])[..., 0] + x1
+
+
+def invert_rigid(r: torch.Tensor, x: torch.Tensor) -> Rigid:
+    r"""Inverse transform :math:`(R, x)^{-1} = (R^T, -R^T x)`.
+
+    Parameters
+    ----------
+    r : torch.Tensor, shape ``(..., 3, 3)``
+    x : torch.Tensor, shape ``(..., 3)``, Angstrom
+    """
+    rt = r.transpose(-1, -2)
+    return rt, -(rt @ x[..., None])[..., 0]
+
+
+def apply_rigid(r: torch.Tensor, x: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    r"""Apply :math:`p \mapsto R p + x` to points.
+
+    Parameters
+    ----------
+    r : torch.Tensor, shape ``(..., 3, 3)``
+    x : torch.Tensor, shape ``(..., 3)``, Angstrom
+    points : torch.Tensor, shape ``(..., 3)`` or ``(..., M, 3)``
+        With an extra ``M`` dimension, every point of a transform's group is moved by it.
+
+    Returns
+    -------
+    torch.Tensor, same shape as ``points``, Angstrom
+    """
+    if points.dim() == x.dim() + 1:
+        return points @ r.transpose(-1, -2) + x[..., None, :]
+    return (r @ points[..., None])[..., 0] + x
+
+
+def invert_apply_rigid(r: torch.Tensor, x: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    r"""Apply the inverse transform, :math:`p \mapsto R^T (p - x)` (world to local frame).
+
+    Shapes as in :func:`apply_rigid`.
+    """
+    if points.dim() == x.dim() + 1:
+        return (points - x[..., None, :]) @ r
+    return (r.transpose(-1, -2) @ (points - x)[..., None])[..., 0]
