@@ -63,15 +63,11 @@ def backbone_dihedrals(
     """
     n, ca, c = atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :]
     nan = torch.full_like(n[..., :1, 0], float("nan"))
-    phi = torch.cat(
-        [nan, dihedral(c[..., :-1, :], n[..., 1:, :], ca[..., 1:, :], c[..., 1:, :])], -1
-    )
-    psi = torch.cat(
-        [dihedral(n[..., :-1, :], ca[..., :-1, :], c[..., :-1, :], n[..., 1:, :]), nan], -1
-    )
-    omega = torch.cat(
-        [dihedral(ca[..., :-1, :], c[..., :-1, :], n[..., 1:, :], ca[..., 1:, :]), nan], -1
-    )
+    n_prev, ca_prev, c_prev = n[..., :-1, :], ca[..., :-1, :], c[..., :-1, :]
+    n_next, ca_next, c_next = n[..., 1:, :], ca[..., 1:, :], c[..., 1:, :]
+    phi = torch.cat([nan, dihedral(c_prev, n_next, ca_next, c_next)], -1)
+    psi = torch.cat([dihedral(n_prev, ca_prev, c_prev, n_next), nan], -1)
+    omega = torch.cat([dihedral(ca_prev, c_prev, n_next, ca_next), nan], -1)
     if mask is not None:
         m = mask.bool()
         pair = m[..., 1:] & m[..., :-1]
