@@ -57,4 +57,4 @@ def test_inputs_not_modified():
     apply_rigid(r, x, p)
     invert_rigid(r, x)
     compose_rigid(r, x, r, x)
-    assert all(torch.equal(a, b) for a, b in zip(copies, (r, x, p)))
+    assert all(torch.equal(a, b) for a, b in zip(copies, (r, x, p), strict=True))
