@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -32,21 +33,30 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     """molgen: SE(3) diffusion for protein backbones and conformers, plus structure checks."""
 
 
 @app.command("check")
 def check_command(
-    paths: list[Path] = typer.Argument(..., help="PDB/mmCIF (optionally .gz) or SDF files."),
-    chain: str | None = typer.Option(None, help="Only this chain of each protein file."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the records as JSON."),
-    csv_out: Path | None = typer.Option(None, "--csv", help="Write the records as CSV."),
-    overwrite: bool = typer.Option(False, help="Replace existing --json/--csv files."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table and no progress bar."),
+    paths: Annotated[list[Path], typer.Argument(help="PDB/mmCIF (optionally .gz) or SDF files.")],
+    chain: Annotated[str | None, typer.Option(help="Only this chain of each protein file.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the records as JSON to this file.")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write the records as CSV to this file.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace existing output files.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table, no progress.")] = False,
 ) -> None:
     """Validity checks: one record per protein chain or molecule conformer.
 
