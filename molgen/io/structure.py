@@ -162,8 +162,6 @@ def _chain_to_protein(chain, name: str, path: Path) -> Protein | None:
         present = np.array([a in residue for a in BACKBONE_ATOMS])
         xyz = np.full((4, 3), np.nan)
         xyz[present] = [residue[a].get_coord() for a in BACKBONE_ATOMS if a in residue]
-        if not np.isfinite(xyz[present]).all():
-            raise InputError(f"chain {chain.id} residue {number}: non-finite coordinates", path)
         letters.append(letter or "X")
         coords.append(xyz)
         masks.append(present)
@@ -220,12 +218,19 @@ def read_structure(path: str | Path, chain: str | None = None, model: int = 0) -
         structure = parser.get_structure(name, io.StringIO(text))
     except Exception as exc:  # Bio.PDB raises many types (ValueError, KeyError, ...) on bad input
         message = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, IndexError):  # a row of the mmCIF atom table is cut short
+            message = "incomplete atom table row (truncated file?)"
         raise InputError(f"cannot parse {fmt} file: {message}", path) from None
     models = list(structure)
     if not models:
         raise InputError("no atoms found", path)
     if not -len(models) <= model < len(models):
         raise InputError(f"model {model} not found; the file has models 0..{len(models) - 1}", path)
+    for atom in models[model].get_atoms():
+        if not np.isfinite(atom.coord).all():
+            chain_id, (_, number, icode) = atom.get_parent().get_parent().id, atom.get_parent().id
+            where = f"chain {chain_id} residue {number}{icode.strip()} atom {atom.get_id()}"
+            raise InputError(f"{where}: non-finite coordinates", path)
     proteins = [_chain_to_protein(c, name, path) for c in models[model]]
     proteins = [p for p in proteins if p is not None]
     if not proteins:
