@@ -1,0 +1,183 @@
+r"""Radius and k-nearest-neighbour graphs for batched point clouds, in plain torch.
+
+torch-cluster and pyg-lib (the compiled back ends of ``torch_geometric.nn.radius_graph`` and
+``knn_graph``) cannot be installed here, so both builders are written with dense distance
+blocks: target nodes are processed ``chunk_size`` at a time and each target only scans the
+nodes of its own graph, so the work space is ``chunk_size x (largest graph)`` whatever the
+number of graphs in the batch, and the output is ``O(E)``.
+
+Conventions follow torch-geometric (``flow="source_to_target"``): an edge :math:`j \to i`
+is stored as ``edge_index[:, e] = (j, i)``, source in row 0 and target in row 1, and messages
+flow from ``edge_index[0]`` to ``edge_index[1]``. The batch vector must be sorted (each graph a
+contiguous block), as a torch-geometric ``Batch`` makes it.
+
+Edge order is deterministic: sorted by target, then by distance, then by source index.
+Lengths are in the unit of ``pos`` (Angstrom in molgen).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["edge_vectors", "knn_graph", "radius_graph"]
+
+
+def _graph_pointers(pos: Tensor, batch: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Check ``pos`` and ``batch``; return ``batch [N]`` and graph start pointers ``ptr [G+1]``."""
+    if pos.dim() != 2 or pos.shape[1] != 3:
+        raise ValueError(f"pos must have shape [N, 3], got {tuple(pos.shape)}")
+    n = pos.shape[0]
+    if batch is None:
+        batch = torch.zeros(n, dtype=torch.long, device=pos.device)
+    if batch.shape != (n,) or batch.dtype != torch.long:
+        raise ValueError(
+            f"batch must be a LongTensor of shape [{n}], got {batch.dtype} {tuple(batch.shape)}"
+        )
+    if n > 0 and (batch.min() < 0 or (batch[1:] < batch[:-1]).any()):
+        raise ValueError("batch must be sorted and non-negative (each graph a contiguous block)")
+    counts = torch.bincount(batch) if n > 0 else batch.new_zeros(0)
+    ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    return batch, ptr
+
+
+def _neighbours(
+    pos: Tensor,
+    batch: Tensor | None,
+    loop: bool,
+    chunk_size: int,
+    r: float | None = None,
+    max_neighbours: int | None = None,
+) -> Tensor:
+    """Edges to each target from the sources of its graph, nearest first, optionally
+    restricted to ``|x_j - x_i| < r`` and to the ``max_neighbours`` nearest."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    batch, ptr = _graph_pointers(pos, batch)
+    n = pos.shape[0]
+    sizes = ptr[1:] - ptr[:-1]
+    width = int(sizes.max()) if n > 0 else 0
+    if max_neighbours is not None:
+        width_out = min(width, max_neighbours)
+    else:
+        width_out = width
+    offsets = torch.arange(width, device=pos.device)
+    edges = []
+    for start in range(0, n, chunk_size):
+        tgt = torch.arange(start, min(start + chunk_size, n), device=pos.device)  # [C]
+        first = ptr[batch[tgt]]  # [C]
+        src = first[:, None] + offsets  # [C, W] candidate sources, ascending
+        valid = offsets < sizes[batch[tgt]][:, None]  # [C, W]
+        src = torch.where(valid, src, tgt[:, None])
+        d2 = (pos[src] - pos[tgt][:, None]).pow(2).sum(-1)  # [C, W]
+        if not loop:
+            valid &= src != tgt[:, None]
+        if r is not None:
+            valid &= d2 < r * r
+        d2 = d2.masked_fill(~valid, float("inf"))
+        # Stable sort: ties in distance keep ascending source order.
+        d2, order = torch.sort(d2, dim=1, stable=True)  # [C, W]
+        keep = torch.isfinite(d2[:, :width_out])  # [C, W_out]
+        rows, cols = keep.nonzero(as_tuple=True)  # row-major: by target, then rank
+        edges.append(torch.stack([src[rows, order[rows, cols]], tgt[rows]]))
+    if not edges:
+        return torch.empty(2, 0, dtype=torch.long, device=pos.device)
+    return torch.cat(edges, dim=1)
+
+
+def radius_graph(
+    pos: Tensor,
+    r: float,
+    batch: Tensor | None = None,
+    loop: bool = False,
+    max_num_neighbors: int | None = None,
+    chunk_size: int = 4096,
+) -> Tensor:
+    r"""All edges :math:`j \to i` within a graph with :math:`\lVert x_j - x_i \rVert < r`.
+
+    Parameters
+    ----------
+    pos : Tensor
+        Node positions, float ``[N, 3]`` (Angstrom).
+    r : float
+        Cutoff radius (same unit as ``pos``); the comparison is strict.
+    batch : Tensor, optional
+        Graph index of each node, long ``[N]``, sorted; ``None`` means one graph.
+    loop : bool
+        Include self-loops :math:`i \to i`.
+    max_num_neighbors : int, optional
+        Keep only the nearest this many sources per target (torch-geometric keeps an
+        arbitrary subset instead); ``None`` keeps all.
+    chunk_size : int
+        Number of target nodes per distance block; the output does not depend on it.
+
+    Returns
+    -------
+    edge_index : Tensor
+        Long ``[2, E]``: sources in row 0, targets in row 1, sorted by target, distance, source.
+
+    Shapes
+    ------
+    pos ``[N, 3]``, batch ``[N]`` -> edge_index ``[2, E]``; work space ``[chunk, max graph size]``.
+    """
+    if not r > 0:
+        raise ValueError(f"r must be positive, got {r}")
+    return _neighbours(pos, batch, loop, chunk_size, r=float(r), max_neighbours=max_num_neighbors)
+
+
+def knn_graph(
+    pos: Tensor,
+    k: int,
+    batch: Tensor | None = None,
+    loop: bool = False,
+    chunk_size: int = 4096,
+) -> Tensor:
+    r"""Edges :math:`j \to i` from the ``k`` nearest nodes :math:`j` of the same graph.
+
+    Each target gets ``min(k, n_g - 1)`` sources (``min(k, n_g)`` with ``loop``), where
+    ``n_g`` is the size of its graph; ties in distance go to the lower source index.
+
+    Parameters
+    ----------
+    pos : Tensor
+        Node positions, float ``[N, 3]`` (Angstrom).
+    k : int
+        Number of neighbours per target, ``k >= 1``.
+    batch : Tensor, optional
+        Graph index of each node, long ``[N]``, sorted; ``None`` means one graph.
+    loop : bool
+        Count the node itself as a neighbour (at distance 0).
+    chunk_size : int
+        Number of target nodes per distance block; the output does not depend on it.
+
+    Returns
+    -------
+    edge_index : Tensor
+        Long ``[2, E]``: sources in row 0, targets in row 1, sorted by target, distance, source.
+
+    Shapes
+    ------
+    pos ``[N, 3]``, batch ``[N]`` -> edge_index ``[2, E]`` with ``E <= k N``.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return _neighbours(pos, batch, loop, chunk_size, max_neighbours=int(k))
+
+
+def edge_vectors(pos: Tensor, edge_index: Tensor) -> Tensor:
+    r"""Relative positions :math:`x_j - x_i` of each edge :math:`j \to i`.
+
+    Parameters
+    ----------
+    pos : Tensor
+        Node positions ``[N, 3]`` (Angstrom).
+    edge_index : Tensor
+        Long ``[2, E]``, source ``j`` in row 0 and target ``i`` in row 1.
+
+    Returns
+    -------
+    Tensor
+        ``[E, 3]`` vectors from the target to the source (Angstrom); translation invariant,
+        they rotate (and reflect) with ``pos``.
+    """
+    return pos[edge_index[0]] - pos[edge_index[1]]
