@@ -19,7 +19,7 @@ import numpy as np
 
 from molgen.errors import InputError
 from molgen.io.structure import BACKBONE_ATOMS, Protein
-from molgen.io.writers import check_output_path
+from molgen.io.tables import ensure_writable
 
 __all__ = ["ChainSet", "backbone_dssp", "load_chain_set", "write_chain_set"]
 
@@ -191,7 +191,7 @@ def write_chain_set(
     }
     if any(len(arrays[k]) != len(proteins) for k in _PER_CHAIN):
         raise ValueError("split, dssp and cluster30 need one entry per chain")
-    path = check_output_path(path, overwrite)
+    path = ensure_writable(path, overwrite)
     with open(path, "wb" if overwrite else "xb") as handle:
         np.savez_compressed(handle, **arrays)
     return path

@@ -19,7 +19,7 @@ from rdkit.rdBase import BlockLogs
 
 from molgen.errors import InputError
 from molgen.io.structure import read_text
-from molgen.io.writers import check_output_path
+from molgen.io.tables import atomic_write_text
 
 __all__ = ["read_sdf", "read_smiles", "read_smiles_file", "write_sdf"]
 
@@ -176,7 +176,4 @@ def write_sdf(
                 record.SetProp(str(key), str(value))
             writer.write(record)
     writer.close()
-    path = check_output_path(path, overwrite)
-    with open(path, "w" if overwrite else "x") as handle:
-        handle.write(buffer.getvalue())
-    return path
+    return atomic_write_text(path, buffer.getvalue(), overwrite=overwrite)

@@ -10,6 +10,7 @@ Nothing is overwritten unless ``overwrite=True``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -17,30 +18,13 @@ from Bio.Data.PDBData import protein_letters_1to3
 from Bio.PDB import MMCIFIO, PDBIO
 from Bio.PDB.StructureBuilder import StructureBuilder
 
-from molgen.errors import InputError
 from molgen.io.structure import BACKBONE_ATOMS, Protein
+from molgen.io.tables import atomic_write_text
 
-__all__ = ["check_output_path", "write_mmcif", "write_pdb"]
+__all__ = ["write_mmcif", "write_pdb"]
 
 _ELEMENTS = ("N", "C", "C", "O")
 ProteinsLike = Protein | Sequence[Protein] | np.ndarray
-
-
-def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
-    """Return ``path`` as a Path after checking it may be written; create parent folders.
-
-    Raises
-    ------
-    InputError
-        When the file exists and ``overwrite`` is False, or names a directory.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError("output path is a directory", path)
-    if path.exists() and not overwrite:
-        raise InputError("output file exists; pass overwrite=True to replace it", path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _as_proteins(proteins: ProteinsLike) -> list[Protein]:
@@ -106,11 +90,10 @@ def _build(proteins: list[Protein], b_factors: Sequence[np.ndarray] | None, name
 
 def _write(writer, proteins, path, overwrite, b_factors) -> Path:
     proteins = _as_proteins(proteins)
-    path = check_output_path(path, overwrite)
     writer.set_structure(_build(proteins, b_factors, proteins[0].name))
-    with open(path, "w" if overwrite else "x") as handle:
-        writer.save(handle)
-    return path
+    buffer = StringIO()
+    writer.save(buffer)
+    return atomic_write_text(path, buffer.getvalue(), overwrite=overwrite)
 
 
 def write_pdb(
@@ -128,7 +111,7 @@ def write_pdb(
         Chains to write (chain ids must differ), or coordinates in Angstrom of shape
         ``(L, 4, 3)`` (one poly-glycine chain A) or ``(C, L, 4, 3)`` (chains A, B, ...).
     path : str or Path
-        Output file; parent folders are created.
+        Output file (written atomically; its folder must exist).
     b_factors : sequence of np.ndarray, optional
         Per chain, shape ``(L,)`` (per residue) or ``(L, 4)`` (per atom). Default 0.
     overwrite : bool
@@ -142,7 +125,7 @@ def write_pdb(
     Raises
     ------
     InputError
-        The file exists and ``overwrite`` is False.
+        The file exists and ``overwrite`` is False, or its folder is missing or read-only.
     """
     return _write(PDBIO(), proteins, path, overwrite, b_factors)
 
