@@ -2,43 +2,50 @@
 
 Stereo of the conformer is perceived from its coordinates (RDKit
 ``AssignStereochemistryFrom3D``); stereo of the reference is the one recorded in it (from
-SMILES tags, or from 3D when it was read from a 3D file). Both are compared as CIP labels
-(R/S on atoms, E/Z on double bonds) on heavy-atom graphs, through an atom mapping found by
-graph matching, so the atom order of the two molecules may differ. Only stereo elements the
-reference specifies are compared. Symmetric molecules have several mappings; the stereo is
-preserved when one mapping reproduces every label (a meso compound matches its mirror image).
+SMILES tags, or from 3D when it was read from a 3D file). Only the stereo elements the
+reference specifies (tetrahedral centres, E/Z double bonds) are compared: the conformer's
+heavy-atom graph is mapped onto the reference's by graph matching (atom order may differ),
+the conformer's stereo is cleared everywhere except on the images of the specified elements,
+and the two canonical isomeric SMILES must be equal. Canonical SMILES rather than CIP labels:
+RDKit's fast (legacy) CIP ranking can label one centre differently in two embeddings of the
+same molecule, and CIP labels miss stereo without a label (cis/trans-1,4-cyclohexanes).
+Symmetric molecules have several mappings; the stereo is preserved when one of them gives
+equal SMILES (so a meso compound matches its mirror image).
 """
 
 from __future__ import annotations
 
 from rdkit import Chem
 
-__all__ = ["stereo_labels", "stereo_preserved"]
+__all__ = ["specified_stereo", "stereo_preserved"]
 
 _MAX_MAPPINGS = 1000
+_UNSET_BOND = (Chem.BondStereo.STEREONONE, Chem.BondStereo.STEREOANY)
 
 
-def stereo_labels(mol: Chem.Mol) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
-    """CIP labels of the stereo elements a molecule specifies.
+def specified_stereo(mol: Chem.Mol) -> tuple[set[int], set[tuple[int, int]]]:
+    """Stereo elements a molecule specifies.
 
     Parameters
     ----------
     mol : rdkit.Chem.Mol
-        Sanitised molecule whose stereo has been assigned.
+        Molecule whose stereo has been assigned (``AssignStereochemistry``).
 
     Returns
     -------
-    centres : dict
-        Atom index -> "R" or "S".
-    double_bonds : dict
-        (begin, end) atom indices, sorted -> "E" or "Z".
+    centres : set of int
+        Atoms with a tetrahedral tag.
+    double_bonds : set of tuple of int
+        Sorted (begin, end) atom pairs of double bonds with E/Z (or cis/trans) stereo.
     """
-    centres = dict(Chem.FindMolChiralCenters(mol, includeUnassigned=False))
-    bonds = {}
-    for bond in mol.GetBonds():
-        label = {Chem.BondStereo.STEREOE: "E", Chem.BondStereo.STEREOZ: "Z"}.get(bond.GetStereo())
-        if label is not None:
-            bonds[tuple(sorted((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())))] = label
+    centres = {
+        a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED
+    }
+    bonds = {
+        tuple(sorted((b.GetBeginAtomIdx(), b.GetEndAtomIdx())))
+        for b in mol.GetBonds()
+        if b.GetStereo() not in _UNSET_BOND
+    }
     return centres, bonds
 
 
@@ -54,8 +61,21 @@ def _heavy_with_stereo(mol: Chem.Mol, conf_id: int | None) -> Chem.Mol:
     return mol
 
 
+def _restricted_smiles(probe: Chem.Mol, centres: set[int], bonds: set[tuple[int, int]]) -> str:
+    """Canonical SMILES of ``probe`` keeping stereo only on the given atoms and bonds."""
+    probe = Chem.Mol(probe)
+    for atom in probe.GetAtoms():
+        if atom.GetIdx() not in centres:
+            atom.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+    for bond in probe.GetBonds():
+        if tuple(sorted((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()))) not in bonds:
+            bond.SetStereo(Chem.BondStereo.STEREONONE)
+    Chem.AssignStereochemistry(probe, cleanIt=True, force=True)
+    return Chem.MolToSmiles(probe)
+
+
 def stereo_preserved(mol: Chem.Mol, conf_id: int, reference: Chem.Mol) -> bool:
-    """Whether conformer ``conf_id`` of ``mol`` has every stereo label ``reference`` specifies.
+    """Whether conformer ``conf_id`` of ``mol`` has the stereo ``reference`` specifies.
 
     Parameters
     ----------
@@ -73,19 +93,20 @@ def stereo_preserved(mol: Chem.Mol, conf_id: int, reference: Chem.Mol) -> bool:
     """
     probe = _heavy_with_stereo(mol, conf_id)
     target = _heavy_with_stereo(reference, None)
-    centres, bonds = stereo_labels(target)
     if probe.GetNumAtoms() != target.GetNumAtoms():
         return False
     mappings = probe.GetSubstructMatches(target, uniquify=False, maxMatches=_MAX_MAPPINGS)
-    if not mappings:
-        return False
-    if not centres and not bonds:
-        return True
-    probe_centres, probe_bonds = stereo_labels(probe)
+    centres, bonds = specified_stereo(target)
+    wanted = Chem.MolToSmiles(target)
+    tried = set()
     for mapping in mappings:
-        if all(probe_centres.get(mapping[i]) == label for i, label in centres.items()) and all(
-            probe_bonds.get(tuple(sorted((mapping[i], mapping[j])))) == label
-            for (i, j), label in bonds.items()
-        ):
+        images = (
+            frozenset(mapping[i] for i in centres),
+            frozenset(tuple(sorted((mapping[i], mapping[j]))) for i, j in bonds),
+        )
+        if images in tried:
+            continue
+        tried.add(images)
+        if _restricted_smiles(probe, set(images[0]), set(images[1])) == wanted:
             return True
     return False

@@ -93,16 +93,21 @@ def stretch_bond(mol: Chem.Mol, factor: float = 1.4, pick: int = 0) -> Chem.Mol 
 
 
 def bend_angle(mol: Chem.Mol, angle: float = 0.9, pick: int = 0) -> Chem.Mol | None:
-    """Rotate one side of a non-ring heavy bond i-j about i, changing the angles k-i-j."""
-    bonds = [(i, j) for i, j in _heavy_chain_bonds(mol) if mol.GetAtomWithIdx(i).GetDegree() > 1]
-    if not bonds:
+    """Rotate one side of a non-ring heavy bond i-j about i, closing the angle k-i-j (k heavy)."""
+
+    def heavy_partner(i: int, j: int) -> int | None:
+        nbs = mol.GetAtomWithIdx(i).GetNeighbors()
+        return next((n.GetIdx() for n in nbs if n.GetIdx() != j and n.GetAtomicNum() > 1), None)
+
+    sites = [(i, j, heavy_partner(i, j)) for i, j in _heavy_chain_bonds(mol)]
+    sites = [site for site in sites if site[2] is not None]
+    if not sites:
         return None
-    i, j = bonds[pick % len(bonds)]
-    k = next(n.GetIdx() for n in mol.GetAtomWithIdx(i).GetNeighbors() if n.GetIdx() != j)
+    i, j, k = sites[pick % len(sites)]
     x = mol.GetConformer().GetPositions()
     axis = np.cross(x[k] - x[i], x[j] - x[i])
     axis = axis / np.linalg.norm(axis)
-    _rotate(x, side_atoms(mol, i, j), x[i], -angle * axis)  # closes the k-i-j angle
+    _rotate(x, side_atoms(mol, i, j), x[i], -angle * axis)
     return with_positions(mol, x)
 
 
@@ -115,7 +120,7 @@ def twist_torsion(mol: Chem.Mol, i: int, j: int, angle: float) -> Chem.Mol:
 
 
 def fold_to_clash(mol: Chem.Mol) -> Chem.Mol | None:
-    """Torsion scan (30 deg steps) over non-ring heavy bonds: the copy whose closest heavy-atom
+    """Torsion scan (30 deg steps) over non-ring single bonds: the copy whose closest heavy-atom
     pair at >= 4 bonds apart is closest. Bond lengths and bond angles are untouched."""
     topo = Chem.GetDistanceMatrix(mol)
     heavy = np.array([a.GetAtomicNum() > 1 for a in mol.GetAtoms()])
@@ -124,7 +129,11 @@ def fold_to_clash(mol: Chem.Mol) -> Chem.Mol | None:
         return None
     best, best_d = None, np.inf
     for i, j in _heavy_chain_bonds(mol):
-        if mol.GetAtomWithIdx(j).GetDegree() == 1 or mol.GetAtomWithIdx(i).GetDegree() == 1:
+        bond = mol.GetBondBetweenAtoms(i, j)
+        if (
+            bond.GetBondType() != Chem.BondType.SINGLE
+            or min(mol.GetAtomWithIdx(i).GetDegree(), mol.GetAtomWithIdx(j).GetDegree()) == 1
+        ):
             continue
         for step in range(1, 12):
             cand = twist_torsion(mol, i, j, step * np.pi / 6)
