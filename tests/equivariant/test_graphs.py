@@ -34,15 +34,6 @@ def _random_batch(sizes, seed, scale=3.0):
     return pos, batch
 
 
-@pytest.fixture(scope="module")
-def ca_batch(val_backbones):
-    """CA atoms of 6 real val chains as one sorted batch (float64, Angstrom)."""
-    chains = val_backbones[:6]
-    pos = torch.from_numpy(np.concatenate([c[:, 1] for c in chains]))
-    batch = torch.repeat_interleave(torch.arange(6), torch.tensor([len(c) for c in chains]))
-    return pos, batch
-
-
 @pytest.mark.parametrize("loop", [False, True])
 def test_radius_graph_matches_brute_force_on_random_clouds(loop):
     """radius_graph == brute force (same edges, same order) for 4 graphs of sizes 1..40."""
