@@ -62,7 +62,7 @@ def check_command(
 
     Structures that fail checks are data, not errors: the exit status is 0 either way.
     """
-    from molgen.checks.report import check_paths, summary_table
+    from molgen.checks.report import check_paths, summary_tables
     from molgen.io.tables import ensure_writable, write_records
 
     for out in (json_out, csv_out):
@@ -76,7 +76,9 @@ def check_command(
     if not quiet:
         from rich.console import Console
 
-        Console().print(summary_table(records))
+        console = Console()
+        for table in summary_tables(records):
+            console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from molgen.errors import InputError
 
-__all__ = ["check_paths", "check_protein_file", "check_molecule_file", "summary_table"]
+__all__ = ["check_paths", "check_protein_file", "check_molecule_file", "summary_tables"]
 
 MOLECULE_SUFFIXES = (".sdf", ".sd", ".mol")
 
@@ -83,35 +83,52 @@ def check_paths(
     return records
 
 
-def summary_table(records: Sequence[dict[str, Any]]):
-    """A rich table with the headline columns of each record."""
+_PROTEIN_COLUMNS = {
+    "n_residues": "L",
+    "ca_break_fraction": "break",
+    "ca_clash_fraction": "clash",
+    "rama_favoured_fraction": "rama",
+    "helix_fraction": "H",
+    "strand_fraction": "E",
+    "rg_ratio": "Rg",
+}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+def _verdict(record: dict[str, Any]) -> str:
+    if record.get("checks_passed"):
+        return "[green]pass[/green]"
+    return "[red]fail[/red]: " + ", ".join(record.get("failed_checks") or [])
+
+
+def summary_tables(records: Sequence[dict[str, Any]]) -> list:
+    """Rich tables of the headline columns: one for protein chains, one for molecules."""
     from rich.table import Table
 
-    table = Table(title=f"molgen check: {len(records)} record(s)")
-    protein = any("chain" in r for r in records)
-    columns = ["path", "chain" if protein else "record", "checks_passed", "failed_checks"]
-    if protein:
-        columns[2:2] = [
-            "n_residues",
-            "ca_break_fraction",
-            "ca_clash_fraction",
-            "rama_favoured_fraction",
-            "helix_fraction",
-            "strand_fraction",
-            "rg_ratio",
-        ]
-    for column in columns:
-        table.add_column(column)
-    for record in records:
-        cells = []
-        for column in columns:
-            value = record.get(column, record.get("record", ""))
-            if column == "chain" and "chain" not in record:
-                value = f"#{record.get('record')}:{record.get('conformer_id', '')}"
-            if isinstance(value, float):
-                value = f"{value:.3f}"
-            elif isinstance(value, list):
-                value = ", ".join(value) or "-"
-            cells.append(str(value))
-        table.add_row(*cells)
-    return table
+    proteins = [r for r in records if "chain" in r]
+    molecules = [r for r in records if "chain" not in r]
+    tables = []
+    for kind, rows in (("protein chains", proteins), ("molecule conformers", molecules)):
+        if not rows:
+            continue
+        columns = {"path": "file"}
+        if kind == "protein chains":
+            columns.update({"chain": "ch", **_PROTEIN_COLUMNS})
+        else:
+            columns.update({"record": "record", "conformer_id": "conf"})
+        passed = sum(bool(r.get("checks_passed")) for r in rows)
+        table = Table(title=f"{len(rows)} {kind}, {passed} pass all checks", padding=(0, 1))
+        for header in columns.values():
+            table.add_column(header, no_wrap=header != "file", overflow="fold")
+        table.add_column("checks", overflow="fold")
+        for record in rows:
+            cells = [_cell(record.get(key)) for key in columns]
+            cells[0] = Path(cells[0]).name
+            table.add_row(*cells, _verdict(record))
+        tables.append(table)
+    return tables
