@@ -60,9 +60,13 @@ def _name(mol: Chem.Mol) -> str:
     return mol.GetProp("_Name") if mol.HasProp("_Name") and mol.GetProp("_Name") else "molecule"
 
 
-def _validate(mol: Chem.Mol, conf_ids: list[int]) -> None:
+def _validate(mol: Chem.Mol, conf_ids: list[int], reference: Chem.Mol | None) -> None:
     if not isinstance(mol, Chem.Mol):
         raise InputError(f"expected an RDKit molecule, got {type(mol).__name__}")
+    if reference is not None and (
+        not isinstance(reference, Chem.Mol) or Chem.DetectChemistryProblems(reference)
+    ):
+        raise InputError(f"reference for {_name(mol)} is not a sanitisable RDKit molecule")
     if mol.GetNumConformers() == 0:
         raise InputError(f"{_name(mol)} has no conformer (3D coordinates) to check")
     known = {conf.GetId() for conf in mol.GetConformers()}
@@ -146,9 +150,10 @@ def check_molecule(mol: Chem.Mol, conf_id: int = -1, reference: Chem.Mol | None 
     Raises
     ------
     molgen.errors.InputError
-        When ``mol`` is not a molecule, has no such conformer, or has non-finite coordinates.
+        When ``mol`` is not a molecule, has no such conformer, or has non-finite coordinates,
+        or when ``reference`` is not a sanitisable molecule.
     """
-    _validate(mol, [conf_id])
+    _validate(mol, [conf_id], reference)
     return _Checker(mol, reference).record(conf_id)
 
 
@@ -174,6 +179,6 @@ def check_conformers(mol: Chem.Mol, reference: Chem.Mol | None = None) -> list[d
         As :func:`check_molecule`.
     """
     conf_ids = [conf.GetId() for conf in mol.GetConformers()] if isinstance(mol, Chem.Mol) else []
-    _validate(mol, conf_ids or [-1])
+    _validate(mol, conf_ids or [-1], reference)
     checker = _Checker(mol, reference)
     return [checker.record(conf_id) for conf_id in conf_ids]

@@ -108,6 +108,13 @@ def test_missing_conformer_id_and_nan_coordinates_raise(ibuprofen):
         check_molecule(dist.with_positions(ibuprofen, x))
 
 
+def test_unsanitisable_reference_raises_input_error(ibuprofen):
+    """A reference that RDKit cannot sanitise is bad input, not a failed check."""
+    broken = Chem.MolFromSmiles("C(C)(C)(C)(C)C", sanitize=False)  # pentavalent carbon
+    with pytest.raises(InputError, match="reference"):
+        check_molecule(ibuprofen, reference=broken)
+
+
 def test_check_conformers_gives_one_record_per_conformer():
     """Records follow the conformers; a distorted conformer fails alone and records equal
     check_molecule on that conformer."""

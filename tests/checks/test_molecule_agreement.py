@@ -2,10 +2,11 @@
 
 The set: ETKDG conformers of ``molecule_fixtures/smiles.txt``, DFT geometries of QM9
 validation molecules (``qm9_val.sdf``), the ligands shipped with posebusters, and distorted
-copies of them (a bond stretched by 15-45 %, an angle closed by 17-52 deg, torsions folded
-into a clash, an aromatic ring puckered by +-0.1-0.4 A, a C=C twisted by 11-80 deg, a valence
-broken; magnitudes drawn with fixed seeds so that many land near the thresholds). PoseBusters runs
-with its "mol_fast" configuration (the "mol" configuration without the energy ratio).
+copies of them: a bond stretched by 15-45 %, an angle closed by 17-52 deg, torsions folded
+into a clash, an aromatic ring puckered by +-0.1-0.4 A, a C=C twisted by 11-80 deg, twice by
+17-32 deg and once by 90 deg, a valence broken. Magnitudes are drawn with fixed seeds so that
+many land near the thresholds. PoseBusters runs with its "mol_fast" configuration (the "mol"
+configuration without the energy ratio).
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ def agreement_set() -> list[Chem.Mol]:
     distorted = []
     for k, mol in enumerate(clean):
         # magnitudes drawn around each threshold, so that verdicts near the borders are compared
-        u = np.random.default_rng(k).uniform(size=4)
+        u = np.random.default_rng(k).uniform(size=6)
         candidates = [
             dist.stretch_bond(mol, 1.15 + 0.3 * u[0], pick=k),
             dist.bend_angle(mol, 0.3 + 0.6 * u[1], pick=k),
             dist.fold_to_clash(mol),
             dist.pucker_ring(mol, 0.1 + 0.3 * u[2]),
             dist.twist_double_bond(mol, 0.2 + 1.2 * u[3]),
+            dist.twist_double_bond(mol, 0.3 + 0.25 * u[4]),  # 0.25 A is crossed near 0.42
+            dist.twist_double_bond(mol, 0.3 + 0.25 * u[5]),
             dist.twist_double_bond(mol, np.pi / 2),
             dist.break_valence(mol) if k % 4 == 0 else None,
         ]
