@@ -25,15 +25,38 @@ Kinds (one per input and output):
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 from e3nn import o3
 from torch import Tensor
 
-__all__ = ["assert_equivariant", "permute_edge_index", "random_node_permutation"]
+__all__ = [
+    "assert_equivariant",
+    "default_dtype",
+    "permute_edge_index",
+    "random_node_permutation",
+]
 
 _NODE_KINDS = ("positions", "batch", "node")
+
+
+@contextmanager
+def default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """Temporarily set torch's default dtype, to *build* modules for a float64 test.
+
+    e3nn computes some constants in the default dtype (Clebsch-Gordan coefficients when a
+    module is constructed, Wigner matrices in ``Irreps.D_from_matrix``), so a module built in
+    float32 and cast with ``.double()`` is equivariant only to about 1e-7; build it inside
+    ``with default_dtype(torch.float64):`` instead.
+    """
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 def random_node_permutation(
@@ -74,7 +97,8 @@ def _act(x: Tensor, kind, q: Tensor | None, shift: Tensor | None, perm: Tensor |
     """g . x for one tensor: rotate by q, then translate (positions), then permute nodes."""
     role, irreps = _parse(kind)
     if q is not None and irreps is not None:
-        x = x @ irreps.D_from_matrix(q).to(x).T
+        with default_dtype(torch.float64):  # e3nn's Wigner D is only float32-exact otherwise
+            x = x @ irreps.D_from_matrix(q).to(x).T
     if shift is not None and role == "positions":
         x = x + shift.to(x)
     if perm is not None and role == "edge_index":
@@ -109,7 +133,8 @@ def assert_equivariant(
     fn : callable
         Called as ``fn(*tensors)`` (sequence inputs) or ``fn(**tensors)`` (mapping inputs);
         returns one tensor or a tuple. A module is deep-copied and cast to ``dtype``; its
-        train/eval mode is kept (use eval for dropout).
+        train/eval mode is kept (use eval for dropout). For float64 build e3nn modules under
+        :func:`default_dtype` (see there).
     inputs : sequence or mapping of (Tensor, kind)
         Example inputs; floating tensors are cast to ``dtype``.
     outputs : kind or sequence of kinds
