@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import NODE_IRREPS, SH_IRREPS, TinyNetwork
 from e3nn import o3
+from equivariant_helpers import NODE_IRREPS, SH_IRREPS, TinyNetwork
 
 from equivariant.conv import TensorProductConv
 from equivariant.testing import assert_equivariant, default_dtype

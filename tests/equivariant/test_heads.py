@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import NODE_IRREPS, TinyNetwork
+from equivariant_helpers import NODE_IRREPS, TinyNetwork
 
 from equivariant.heads import BondPseudoscalarHead, PseudoscalarHead, ScalarHead, VectorHead
 from equivariant.testing import assert_equivariant, default_dtype
