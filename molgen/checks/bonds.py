@@ -61,7 +61,8 @@ def _norm(v: np.ndarray) -> np.ndarray:
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Angle a-b-c in radians for points ``(..., 3)``."""
     u, v = a - b, c - b
-    cos = (u * v).sum(-1) / (_norm(u) * _norm(v))
+    with np.errstate(invalid="ignore", divide="ignore"):  # zero vectors: masked out by callers
+        cos = (u * v).sum(-1) / (_norm(u) * _norm(v))
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 

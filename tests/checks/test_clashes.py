@@ -1,0 +1,84 @@
+"""Tests for molgen.checks.clashes: non-local CA contacts and heavy-atom overlaps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from molgen.checks.clashes import VDW_RADII, ca_clashes, heavy_atom_clashes
+
+
+def _line(n: int, step: float = 3.8) -> np.ndarray:
+    """n CA positions on the x axis, ``step`` apart."""
+    return np.stack([np.arange(n) * step, np.zeros(n), np.zeros(n)], -1)
+
+
+def _brute_force(atoms: np.ndarray, mask: np.ndarray, hbond: float = 0.6) -> np.ndarray:
+    """All-pairs reference: residues with an atom pair (|i-j| >= 3) overlapping >= 0.4 A."""
+    limit = VDW_RADII[:, None] + VDW_RADII[None, :] - 0.4
+    limit[0, 3] -= hbond
+    limit[3, 0] -= hbond
+    n = len(atoms)
+    d = np.linalg.norm(atoms[:, None, :, None] - atoms[None, :, None, :], axis=-1)  # [L,L,4,4]
+    far = np.abs(np.arange(n)[:, None] - np.arange(n)[None]) >= 3
+    ok = mask[:, None, :, None] & mask[None, :, None, :] & far[:, :, None, None]
+    return ((d <= limit) & ok).any((1, 2, 3))
+
+
+def test_ca_contact_needs_three_residue_separation():
+    """CA 2.9 A from CA(i+3) clashes both; the same contact with i+2, or at 3.1 A, does not."""
+    ca = _line(6)
+    ca[3] = ca[0] + [2.9, 0.0, 0.0]
+    present = np.ones(6, dtype=bool)
+    np.testing.assert_array_equal(np.flatnonzero(ca_clashes(ca, present)), [0, 3])
+    ca[3] = ca[0] + [3.1, 0.0, 0.0]
+    assert not ca_clashes(ca, present).any()
+    ca = _line(6)
+    ca[2] = ca[0] + [0.0, 2.0, 0.0]
+    assert not ca_clashes(ca, present).any()
+
+
+def test_masked_residue_never_clashes():
+    """A masked residue sitting on another is ignored (coordinates may be anything)."""
+    ca = _line(8)
+    ca[6] = ca[0]
+    present = np.ones(8, dtype=bool)
+    assert ca_clashes(ca, present)[[0, 6]].all()
+    present[6] = False
+    assert not ca_clashes(ca, present).any()
+
+
+def test_overlap_threshold_and_hydrogen_bond_allowance():
+    """C...C at 2.9 A (overlap 0.5) clashes; N...O at 2.5 A (an H-bond, overlap 0.57) does not."""
+    atoms = np.zeros((5, 4, 3))
+    atoms[:, :, 0] = np.arange(5)[:, None] * 50.0 + np.arange(4)[None, :] * 10.0  # far apart
+    mask = np.ones((5, 4), dtype=bool)
+    assert not heavy_atom_clashes(atoms, mask).any()
+    atoms[4, 1] = atoms[0, 2] + [0.0, 2.9, 0.0]  # CA(4) near C(0)
+    np.testing.assert_array_equal(np.flatnonzero(heavy_atom_clashes(atoms, mask)), [0, 4])
+    atoms[4, 1] = atoms[0, 2] + [0.0, 3.1, 0.0]  # overlap 0.3: no clash
+    assert not heavy_atom_clashes(atoms, mask).any()
+    atoms[4, 3] = atoms[0, 0] + [0.0, 2.5, 0.0]  # O(4) near N(0)
+    assert not heavy_atom_clashes(atoms, mask).any()
+    atoms[4, 3] = atoms[0, 0] + [0.0, 2.0, 0.0]  # closer than 2.07 A: clash
+    assert heavy_atom_clashes(atoms, mask)[[0, 4]].all()
+
+
+def test_matches_all_pairs_reference_on_a_perturbed_real_chain(val_chain):
+    """The pruned search finds exactly the residues an all-pairs search finds."""
+    atoms = val_chain.atoms.copy()
+    rng = np.random.default_rng(0)
+    atoms += rng.normal(0.0, 0.6, atoms.shape)  # creates many contacts of every atom type
+    mask = rng.random(atoms.shape[:2]) > 0.05
+    expected = _brute_force(atoms, mask)
+    assert 5 < expected.sum() < len(atoms)
+    np.testing.assert_array_equal(heavy_atom_clashes(atoms, mask), expected)
+
+
+def test_real_chains_have_no_ca_clashes_and_few_overlaps(val_chains):
+    """Val chains: no CA-CA contact < 3 A at |i-j| >= 3; heavy-atom clashes in < 0.5% residues."""
+    heavy = []
+    for chain in val_chains:
+        mask = np.ones(chain.atoms.shape[:2], dtype=bool)
+        assert not ca_clashes(chain.atoms[:, 1], mask[:, 1]).any(), chain.pdb_id
+        heavy.append(heavy_atom_clashes(chain.atoms, mask))
+    assert np.concatenate(heavy).mean() < 0.005
