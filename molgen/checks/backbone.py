@@ -10,7 +10,7 @@ JSON-ready Python scalars: covalent geometry against Engh & Huber (2001)
 holds; ``failed_checks`` lists the names of those that do not.
 
 Thresholds were set so that real chains pass: on the 785 val chains of ``pdb_chains.npz``
-99% pass all checks together; the Ramachandran and handedness thresholds also fail the mirror
+98.1% pass all checks together; the Ramachandran and handedness thresholds also fail the mirror
 image of nearly every chain (see the constants' comments for the measured numbers).
 
 Missing residues: a residue is present when its mask says so and its coordinates are finite.
@@ -168,7 +168,16 @@ def check_backbone(
     dict
         Flat record of Python scalars (fractions in [0, 1]; None where nothing is defined,
         e.g. Ramachandran fractions of a chain shorter than 3), with ``checks_passed`` and
-        ``failed_checks`` (names from :data:`CHECK_NAMES`).
+        ``failed_checks`` (names from :data:`CHECK_NAMES`). Keys: ``n_residues`` (present),
+        ``n_missing``, ``ca_break_fraction`` (of consecutive present CA pairs > 4.2 A),
+        ``n_ca_breaks``, ``ca_ca_distance_mean`` (A), ``ca_clash_fraction`` and
+        ``heavy_atom_clash_fraction`` (of residues), ``bond_length_outlier_fraction`` and
+        ``bond_angle_outlier_fraction`` (of defined terms, |z| > 4), ``max_bond_length_z``,
+        ``max_bond_angle_z`` (largest |z|), ``rama_favoured_fraction``,
+        ``rama_allowed_fraction`` (allowed but not favoured) and ``rama_outlier_fraction``
+        (the three sum to 1), ``positive_phi_fraction``, ``cis_peptide_fraction``,
+        ``n_cis_peptides``, ``helix_fraction``, ``strand_fraction``, ``coil_fraction`` (sum to
+        1 over residues DSSP assigns), ``radius_of_gyration`` (CA, A), ``rg_ratio``.
     """
     atoms = np.asarray(atoms, dtype=np.float64)
     if atoms.ndim != 3 or atoms.shape[1:] != (4, 3) or atoms.shape[0] == 0:
