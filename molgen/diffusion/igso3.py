@@ -245,13 +245,15 @@ class Igso3Tables:
         self.sigma, self.omega_max = sigma, omega_max
         self.total_mass = cdf[:, -1].clone()  # 1 up to quadrature error: a check, not used
         self.cdf = cdf / cdf[:, -1:]  # [S, J]
-        self.score_norm_scaled = sigma**2 * cumulative_simpson((omega * s_w) ** 2 * p)[:, -1]
+        self.log_score_norm_scaled = torch.log(
+            sigma**2 * cumulative_simpson((omega * s_w) ** 2 * p)[:, -1]
+        )
         self._cache: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, ...]] = {}
 
     def _on(self, ref: torch.Tensor) -> tuple[torch.Tensor, ...]:
         key = (ref.dtype, ref.device)
         if key not in self._cache:
-            tables = (self.cdf, self.omega_max, self.score_norm_scaled)
+            tables = (self.cdf, self.omega_max, self.log_score_norm_scaled)
             self._cache[key] = tuple(t.to(dtype=ref.dtype, device=ref.device) for t in tables)
         return self._cache[key]
 
@@ -287,15 +289,26 @@ class Igso3Tables:
         return (lo + frac) / (n - 1) * w_max
 
     def score_norm(self, sigma: torch.Tensor) -> torch.Tensor:
-        r""":math:`\mathbb E\|s\|^2` from :math:`\sigma^2\mathbb E\|s\|^2`, interpolated.
+        r""":math:`\mathbb E\|s\|^2` (radian^-2) from a table of :math:`\sigma^2\mathbb E\|s\|^2`.
 
-        Radian^-2. The product :math:`\sigma^2\mathbb E\|s\|^2` is interpolated linearly in
-        :math:`\log\sigma`. Below the grid it tends to 3 (the tangent Gaussian); above it
-        :math:`\mathbb E\|s\|^2` is below :math:`10^{-18}`.
+        :math:`\log(\sigma^2\mathbb E\|s\|^2)` is interpolated by the cubic through four
+        neighbouring nodes in :math:`\log\sigma` (it falls like :math:`-\sigma^2` for large
+        :math:`\sigma`, where linear interpolation would be off by a percent). Below the grid
+        :math:`\sigma^2\mathbb E\|s\|^2 \to 3` (the tangent Gaussian); above it the value is
+        below :math:`10^{-18}`.
         """
-        _, _, q = self._on(sigma)
+        _, _, log_q = self._on(sigma)
         i, w = self._row(sigma)
-        return ((1 - w) * q[i] + w * q[i + 1]) / sigma**2
+        shift = torch.clamp(i, 1, len(self.sigma) - 3) - i  # keep nodes i-1 .. i+2 on the grid
+        i, w = i + shift, w - shift
+        weights = (
+            -w * (w - 1) * (w - 2) / 6,
+            (w + 1) * (w - 1) * (w - 2) / 2,
+            -(w + 1) * w * (w - 2) / 2,
+            (w + 1) * w * (w - 1) / 6,
+        )
+        value = sum(c * log_q[i + k] for c, k in zip(weights, (-1, 0, 1, 2), strict=True))
+        return torch.exp(value) / sigma**2
 
 
 _TABLES: Igso3Tables | None = None
