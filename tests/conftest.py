@@ -7,6 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+# The suite is dominated by small tensor ops, which run fastest (and most reproducibly) on one
+# thread; intra-op threading on a loaded 2-core machine slows them by orders of magnitude.
+torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,23 +1,17 @@
 """Real PDB chains for the backbone checks: val chains of ``pdb_chains.npz`` (never train).
 
-The file lives in ``../shared/data/`` next to the repository (override with the environment
-variable ``MOLGEN_PDB_CHAINS``); tests that need it are skipped when it is absent.
+The file comes from the root ``chain_set_path`` fixture (``../shared/data`` next to the
+repository, or ``$MOLGEN_SHARED_DATA``); a missing file fails the tests that need it.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-PDB_CHAINS = Path(
-    os.environ.get(
-        "MOLGEN_PDB_CHAINS", Path(__file__).resolve().parents[3] / "shared/data/pdb_chains.npz"
-    )
-)
 #: Every 6th val chain: 131 chains, 50-300 residues, all secondary-structure classes.
 VAL_STRIDE = 6
 
@@ -33,11 +27,9 @@ class Chain:
 
 
 @pytest.fixture(scope="session")
-def pdb_chains_path() -> Path:
-    """Path of ``pdb_chains.npz``; skips the test when the file is absent."""
-    if not PDB_CHAINS.exists():
-        pytest.skip(f"{PDB_CHAINS} not found")
-    return PDB_CHAINS
+def pdb_chains_path(chain_set_path: Path) -> Path:
+    """Path of ``pdb_chains.npz`` (the root fixture fails the test when it is absent)."""
+    return chain_set_path
 
 
 @pytest.fixture(scope="session")
