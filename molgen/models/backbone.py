@@ -1,0 +1,255 @@
+r"""SE(3)-equivariant score network over residue frames (protein backbones).
+
+Each residue is a frame :math:`(R_i, x_i)` (columns of :math:`R_i` the local axes, :math:`x_i`
+the CA position in Angstrom). The network reads a residue graph (k nearest CA neighbours plus
+sequence neighbours, :mod:`molgen.models.residue_graph`) with e3nn tensor-product
+convolutions (:class:`equivariant.TensorProductConv`). Node inputs are the time embedding
+(``0e``) and the three frame axes (``3x1o``); feeding :math:`e_3 = e_1 \times e_2` as a polar
+vector makes the network equivariant under proper rotations only, as befits chiral proteins.
+
+Outputs use an :math:`x_0` parameterisation. With translations centred over the present
+residues (:math:`\bar x` their centroid, :math:`x^c = x - \bar x`), a vector head gives a
+world-frame displacement :math:`\Delta_i` and rotation vector :math:`v_i`:
+
+.. math::
+    \hat x_0 = \mathrm{centre}(x^c_t + s\,\Delta), \qquad
+    \nabla_{x}\log p_t = -c^2 (x^c_t - \alpha_t \hat x_0) / \sigma_t^2 ,
+
+    w_i = R_{t,i}^\top v_i, \qquad \hat R_{0,i} = R_{t,i}\exp(\hat w_i), \qquad
+    \text{rot score}_i = \mathrm{IGSO3score}(-w_i;\ \sigma(t)),
+
+with :math:`s` = ``trans_scale`` (Angstrom), :math:`c, \alpha_t, \sigma_t` from
+:class:`~molgen.diffusion.R3Diffuser` (score with respect to the **Angstrom** coordinates,
+unit 1/Angstrom), and :math:`R_t = \hat R_0 \exp(\widehat{-w})` the right-composition noise
+of :class:`~molgen.diffusion.SO3Diffuser` (score in the residue's own frame, radian^-1).
+The translation score rotates with the input and ignores translations; the rotation score and
+:math:`\psi` (unit ``(cos, sin)``, for placing O) are invariant. Cost and memory are linear in
+the number of residues at fixed ``k``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from e3nn import o3
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+# Submodule imports: under pytest, tests/equivariant/ can shadow the package's __init__.
+from equivariant.conv import TensorProductConv
+from equivariant.embeddings import sinusoidal_embedding
+from equivariant.heads import ScalarHead, VectorHead
+from molgen.diffusion import SE3Diffuser
+from molgen.diffusion.se3 import center
+from molgen.geometry import rotvec_to_matrix
+from molgen.models.residue_graph import (
+    edge_features,
+    flatten_mask,
+    gaussian_rbf,
+    residue_edges,
+    unflatten,
+)
+
+__all__ = ["FrameScoreNetwork", "FrameScoreNetworkConfig"]
+
+
+def _default_diffuser() -> dict[str, Any]:
+    return {
+        "so3": {"min_sigma": 0.1, "max_sigma": 1.5, "schedule": "logarithmic"},
+        "r3": {"min_b": 0.1, "max_b": 20.0, "coordinate_scale": 0.1},
+    }
+
+
+@dataclass
+class FrameScoreNetworkConfig:
+    """Architecture and diffuser settings of :class:`FrameScoreNetwork` (lengths in Angstrom).
+
+    ``k`` nearest CA neighbours and ``seq_neighbours`` sequence neighbours per residue;
+    sequence offsets one-hot up to ``max_offset``; ``num_rbf`` Gaussians on ``[0, rbf_max]``;
+    ``num_layers`` convolutions on ``hidden_irreps``; ``time_dim`` sinusoidal time features;
+    ``edge_dim`` embedded edge features; ``mlp_dim`` hidden width of the weight MLPs;
+    ``trans_scale`` Angstrom per unit of the predicted displacement; ``self_condition``
+    accepts a previous :math:`x_0` prediction; ``diffuser`` is passed to
+    :meth:`molgen.diffusion.SE3Diffuser.from_config`.
+    """
+
+    k: int = 16
+    seq_neighbours: int = 2
+    max_offset: int = 32
+    num_rbf: int = 16
+    rbf_max: float = 24.0
+    hidden_irreps: str = "32x0e + 8x1o + 8x1e"
+    num_layers: int = 4
+    time_dim: int = 32
+    edge_dim: int = 32
+    mlp_dim: int = 64
+    trans_scale: float = 10.0
+    self_condition: bool = True
+    diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FrameScoreNetworkConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown FrameScoreNetwork config keys {unknown}")
+        return cls(**data)
+
+
+class FrameScoreNetwork(nn.Module):
+    r"""Score network for residue frames; see the module docstring for the math.
+
+    Parameters
+    ----------
+    config : FrameScoreNetworkConfig, optional
+        Defaults if ``None``.
+
+    Shapes
+    ------
+    ``R [B, L, 3, 3]``, ``x [B, L, 3]`` (Angstrom), ``t [B]``, ``mask [B, L]`` ->
+    dict of ``trans_score [B, L, 3]`` (1/Angstrom, world frame), ``rot_score [B, L, 3]``
+    (radian^-1, local frame), ``psi [B, L, 2]`` (cos, sin), ``x0 [B, L, 3]`` (Angstrom),
+    ``R0 [B, L, 3, 3]``; zeros at padding.
+    """
+
+    def __init__(self, config: FrameScoreNetworkConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or FrameScoreNetworkConfig()
+        self.diffuser = SE3Diffuser.from_config(config.diffuser)
+        hidden = o3.Irreps(config.hidden_irreps)
+        num_scalars = sum(mul for mul, ir in hidden if ir == o3.Irrep("0e"))
+        if num_scalars == 0 or config.num_layers < 1:
+            raise ValueError(f"need 0e features and >= 1 layer, got {config}")
+        sc_node, sc_edge = (3, config.num_rbf) if config.self_condition else (0, 0)
+        self.node_embed = nn.Sequential(
+            nn.Linear(config.time_dim + sc_node, num_scalars), nn.SiLU(),
+            nn.Linear(num_scalars, num_scalars),
+        )  # fmt: skip
+        edge_in = config.num_rbf + 2 * config.max_offset + 2 + 12 + sc_edge
+        self.edge_embed = nn.Sequential(
+            nn.Linear(edge_in, config.edge_dim), nn.SiLU(),
+            nn.Linear(config.edge_dim, config.edge_dim),
+        )  # fmt: skip
+        self.irreps_sh = o3.Irreps.spherical_harmonics(2)
+        irreps_in = o3.Irreps(f"{num_scalars}x0e + 3x1o")
+        self.convs = nn.ModuleList(
+            TensorProductConv(
+                irreps_in if layer == 0 else hidden,
+                self.irreps_sh,
+                hidden,
+                config.edge_dim,
+                hidden_dim=config.mlp_dim,
+            )  # fmt: skip
+            for layer in range(config.num_layers)
+        )
+        self.vector_head = VectorHead(hidden, 2)  # displacement, rotation vector (world)
+        self.psi_head = ScalarHead(hidden, 2)
+
+    @classmethod
+    def from_config(cls, config: FrameScoreNetworkConfig | dict[str, Any]) -> FrameScoreNetwork:
+        """Build from a config or its :meth:`FrameScoreNetworkConfig.to_dict`."""
+        if isinstance(config, dict):
+            config = FrameScoreNetworkConfig.from_dict(config)
+        return cls(config)
+
+    def scores(
+        self,
+        R: Tensor,
+        x: Tensor,
+        t: Tensor,
+        mask: Tensor,
+        self_cond: Tensor | None = None,
+        residue_index: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """Scores and :math:`x_0` predictions; the stable public entry point (see ``forward``)."""
+        return self(R, x, t, mask, self_cond, residue_index)
+
+    def forward(
+        self,
+        R: Tensor,
+        x: Tensor,
+        t: Tensor,
+        mask: Tensor,
+        self_cond: Tensor | None = None,
+        residue_index: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        r"""Predict scores of noisy frames.
+
+        Parameters
+        ----------
+        R : Tensor
+            Rotations ``[B, L, 3, 3]`` at time ``t``.
+        x : Tensor
+            CA positions ``[B, L, 3]`` (Angstrom) at time ``t``; need not be centred.
+        t : Tensor
+            Diffusion times ``[B]`` in (0, 1] (a number is broadcast).
+        mask : Tensor
+            ``[B, L]``, 1 for present residues.
+        self_cond : Tensor, optional
+            Previous :math:`\hat x_0` ``[B, L, 3]`` (Angstrom); read only if
+            ``config.self_condition`` (its features are zero when ``None``).
+        residue_index : Tensor, optional
+            Long ``[B, L]`` residue numbers (for chain breaks); default ``arange(L)``.
+
+        Returns
+        -------
+        dict
+            ``trans_score``, ``rot_score``, ``psi``, ``x0``, ``R0`` (see the class Shapes).
+        """
+        cfg, (b, length) = self.config, mask.shape
+        if self_cond is not None and not cfg.self_condition:
+            raise ValueError("self_cond given to a network built with self_condition=False")
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(b)
+        x_c = center(x, mask)  # [B, L, 3]
+        centroid = x - x_c  # [B, L, 3], the same row for each residue of a chain
+        flat, batch = flatten_mask(mask)  # [N], [N]
+        if residue_index is None:
+            residue_index = torch.arange(length, device=x.device).expand(b, length)
+        res = residue_index.reshape(-1)[flat]  # [N]
+        rot, pos = R.reshape(-1, 3, 3)[flat], x_c.reshape(-1, 3)[flat]  # [N, 3, 3], [N, 3]
+        edge_index = residue_edges(pos, batch, res, cfg.k, cfg.seq_neighbours)  # [2, E]
+        e_feat = edge_features(
+            rot, pos, res, edge_index, cfg.num_rbf, cfg.rbf_max, cfg.max_offset
+        )  # [E, F]
+        n_feat = sinusoidal_embedding(t[batch], cfg.time_dim)  # [N, T]
+        if cfg.self_condition:
+            sc_node = pos.new_zeros(len(pos), 3)
+            sc_edge = pos.new_zeros(edge_index.shape[1], cfg.num_rbf)
+            if self_cond is not None:
+                prev = (self_cond - centroid).reshape(-1, 3)[flat]  # [N, 3]
+                local = rot.transpose(-1, -2) @ (prev - pos)[:, :, None]
+                sc_node = local[:, :, 0] / 10.0  # [N, 3], units of 10 Angstrom
+                d = torch.linalg.vector_norm(prev[edge_index[0]] - prev[edge_index[1]], dim=-1)
+                sc_edge = gaussian_rbf(d, cfg.num_rbf, cfg.rbf_max)  # [E, K]
+            n_feat, e_feat = torch.cat([n_feat, sc_node], -1), torch.cat([e_feat, sc_edge], -1)
+        axes = rot.transpose(-1, -2).reshape(-1, 9)  # [N, 9]: columns of R as 3x1o
+        h = torch.cat([self.node_embed(n_feat), axes], dim=-1)  # [N, S + 9]
+        e = self.edge_embed(e_feat)  # [E, edge_dim]
+        vec = pos[edge_index[0]] - pos[edge_index[1]]  # [E, 3]
+        sh = o3.spherical_harmonics(self.irreps_sh, vec, True, normalization="component")
+        for conv in self.convs:
+            h = conv(h, edge_index, sh, e)  # [N, hidden.dim]
+        out = self.vector_head(h)  # [N, 2, 3]
+        w = (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3], local frame
+        rot0 = rot @ rotvec_to_matrix(w)  # [N, 3, 3]
+        rot_score = self.diffuser.so3.score(-w, self.diffuser.so3.sigma(t[batch]))  # [N, 3]
+        psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
+        shape = (b, length)
+        x0 = center(unflatten(pos + cfg.trans_scale * out[:, 0], flat, shape), mask)
+        m = mask.to(x.dtype)[..., None]
+        trans_score = self.diffuser.r3.score(x_c, x0, t) * m  # [B, L, 3]
+        return {
+            "trans_score": trans_score,
+            "rot_score": unflatten(rot_score, flat, shape),
+            "psi": unflatten(psi, flat, shape),
+            "x0": (x0 + centroid) * m,
+            "R0": unflatten(rot0, flat, shape),
+        }
