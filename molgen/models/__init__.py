@@ -1,8 +1,25 @@
 """Score networks (backbone frames, conformer torsions) and their checkpoints.
 
-Lengths in Angstrom, angles in radians; see :mod:`molgen.models.backbone`.
+Lengths in Angstrom, angles in radians; see :mod:`molgen.models.backbone` and
+:mod:`molgen.models.conformer`. Checkpoints (:mod:`molgen.models.checkpoint`) are a
+``model.safetensors`` plus a ``config.json``; every class below is registered for :func:`load`.
 """
 
 from molgen.models.backbone import FrameScoreNetwork, FrameScoreNetworkConfig
+from molgen.models.checkpoint import bundled_names, load, read_config, register_model, save
+from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
 
-__all__ = ["FrameScoreNetwork", "FrameScoreNetworkConfig"]
+register_model(FrameScoreNetwork)
+register_model(TorsionScoreNetwork)
+
+__all__ = [
+    "FrameScoreNetwork",
+    "FrameScoreNetworkConfig",
+    "TorsionScoreNetwork",
+    "TorsionScoreNetworkConfig",
+    "bundled_names",
+    "load",
+    "read_config",
+    "register_model",
+    "save",
+]
