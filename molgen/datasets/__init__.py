@@ -1,0 +1,16 @@
+"""Training datasets and batching (coordinates in Angstrom).
+
+:class:`PDBChains` reads the shared chain-set ``.npz`` with random contiguous crops;
+:class:`LengthBucketSampler` groups chains of similar length (and shards them across
+data-parallel ranks); :func:`collate_backbones` pads them into a :class:`BackboneBatch`.
+"""
+
+from molgen.datasets.pdb_chains import (
+    BackboneBatch,
+    BackboneItem,
+    LengthBucketSampler,
+    PDBChains,
+    collate_backbones,
+)
+
+__all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", "collate_backbones"]
