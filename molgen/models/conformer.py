@@ -53,7 +53,7 @@ __all__ = ["TorsionScoreNetwork", "TorsionScoreNetworkConfig"]
 
 @dataclasses.dataclass
 class TorsionScoreNetworkConfig:
-    """Hyper-parameters of :class:`TorsionScoreNetwork` (lengths in Angstrom).
+    r"""Hyper-parameters of :class:`TorsionScoreNetwork` (lengths in Angstrom).
 
     Attributes
     ----------
@@ -73,7 +73,7 @@ class TorsionScoreNetworkConfig:
     edge_dim : int
         Size of the learnt invariant edge features.
     time_dim : int
-        Size of the sinusoidal embedding of :math:`\\log\\sigma`.
+        Size of the sinusoidal embedding of :math:`\log\sigma` (sigma in radians).
     mlp_dim : int
         Hidden width of the embedding and tensor-product weight MLPs.
     final_dim : int
