@@ -1,0 +1,324 @@
+"""A generic training loop: AdamW, gradient clipping, EMA, logs, atomic checkpoints, resume, DDP.
+
+The loop knows nothing about proteins or molecules. A task supplies a model, a loss function
+
+    ``loss_fn(model, batch, generator) -> (loss, metrics)``
+
+(``loss`` a scalar tensor to minimise, ``metrics`` a dict of floats to log; draw all noise from
+``generator``) and its data: an iterable of batches re-iterated every epoch, or a callable
+``epoch -> iterable``. Objects with ``set_epoch`` (the data itself, its ``batch_sampler``,
+``sampler`` or ``dataset``, e.g. :class:`~molgen.datasets.LengthBucketSampler`) are told the
+epoch before it starts. Batches with a ``.to(device)`` method (or tensors, or dicts/lists of
+them) are moved to the device.
+
+Run directory layout: ``config.json`` (resolved configuration), ``log.csv``,
+``checkpoints/last.pt`` (model, EMA, optimiser, scheduler, step, epoch, RNG states of every
+rank) and ``checkpoints/config.json``. :meth:`Trainer.fit` resumes from ``last.pt`` when it
+exists, skipping the batches of the current epoch already seen, so a killed and resumed run
+continues exactly as an uninterrupted one (given deterministic data, e.g. seeded samplers).
+Under ``torchrun`` the model is wrapped in DistributedDataParallel; rank 0 alone writes files
+and shows the progress bar.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from torch import Tensor, nn
+
+from molgen.train.checkpointing import (
+    capture_rng_state,
+    load_training_state,
+    restore_rng_state,
+    save_training_state,
+    write_config,
+)
+from molgen.train.distributed import all_gather_object, init_distributed, wrap_ddp
+from molgen.train.ema import EMA
+from molgen.train.metric_log import MetricLogger
+
+__all__ = ["LossFn", "TrainConfig", "Trainer", "move_to_device"]
+
+LossFn = Callable[[nn.Module, Any, torch.Generator], tuple[Tensor, Mapping[str, float]]]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by every trainer.
+
+    AdamW (``lr``, ``weight_decay``, ``betas``, ``eps``) with linear warm-up over
+    ``warmup_steps``; gradients clipped to global norm ``grad_clip`` (None: no clipping); EMA
+    decay ``ema_decay``; ``max_steps`` optimiser steps; a CSV row every ``log_every`` steps and
+    a checkpoint every ``checkpoint_every`` steps (and at the end); ``seed`` for every random
+    draw; ``device`` ``"auto"``, ``"cpu"`` or ``"cuda"``; ``find_unused_parameters`` for DDP
+    when the loss leaves some parameters without gradient.
+    """
+
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    grad_clip: float | None = 1.0
+    ema_decay: float = 0.999
+    warmup_steps: int = 0
+    max_steps: int = 10_000
+    checkpoint_every: int = 1_000
+    log_every: int = 50
+    seed: int = 0
+    device: str = "auto"
+    find_unused_parameters: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        out = dataclasses.asdict(self)
+        out["betas"] = list(self.betas)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """Build from a mapping; unknown keys raise ``ValueError`` naming them."""
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if "betas" in values:
+            values["betas"] = tuple(float(b) for b in values["betas"])
+        return cls(**values)
+
+
+def move_to_device(batch: Any, device: torch.device) -> Any:
+    """Move a batch (object with ``.to``, tensor, or dict/list/tuple of them) to ``device``."""
+    if isinstance(batch, Mapping):
+        return {k: move_to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_to_device(v, device) for v in batch)
+    if hasattr(batch, "to"):
+        return batch.to(device)
+    return batch
+
+
+def _mixed_seed(*values: int) -> int:
+    """One 63-bit seed from several integers (seed, rank), without collisions."""
+    return int(np.random.SeedSequence(list(values)).generate_state(1, np.uint64)[0] >> 1)
+
+
+class Trainer:
+    """Train ``model`` by minimising ``loss_fn`` over ``data``; see the module docstring.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (moved to the training device; wrapped in DDP when distributed).
+    loss_fn : callable
+        ``loss_fn(model, batch, generator) -> (loss, metrics)``. Under DDP ``model`` is the
+        wrapper: call ``model(...)`` (its forward) so gradients are synchronised.
+    data : iterable or callable
+        Batches of one epoch, or ``epoch -> iterable of batches``.
+    config : TrainConfig
+    out_dir : str or Path
+        Run directory (created); an existing ``checkpoints/last.pt`` there is resumed.
+    quiet : bool
+        No progress bar and no messages.
+    run_config : mapping, optional
+        The task's resolved configuration (model, data, ...), saved with ``config``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: LossFn,
+        data: Iterable[Any] | Callable[[int], Iterable[Any]],
+        config: TrainConfig,
+        out_dir: str | Path,
+        quiet: bool = False,
+        run_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.config, self.loss_fn, self.data, self.quiet = config, loss_fn, data, quiet
+        self.dist = init_distributed(config.device)
+        self.device, self.rank = self.dist.device, self.dist.rank
+        self.is_main = self.rank == 0
+        self.out_dir = Path(out_dir)
+        self.checkpoint_path = self.out_dir / "checkpoints" / "last.pt"
+        self.model = model.to(self.device)
+        self.ddp_model = wrap_ddp(self.model, self.device, config.find_unused_parameters)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=config.lr,
+            betas=config.betas,
+            eps=config.eps,
+            weight_decay=config.weight_decay,
+        )
+        warmup = max(config.warmup_steps, 0)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min(1.0, (s + 1) / warmup) if warmup else 1.0
+        )
+        self.ema = EMA(self.model, config.ema_decay)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(_mixed_seed(config.seed, self.rank))
+        self.step = self.epoch = self.batch_in_epoch = 0
+        self.seconds, self._nonfinite = 0.0, 0
+        self.run_config = {
+            **dict(run_config or {}),
+            "train": config.to_dict(),
+            "world_size": self.dist.world_size,
+        }
+        self.console = Console(stderr=True, quiet=quiet or not self.is_main)
+        self.logger = MetricLogger(self.out_dir, enabled=self.is_main)
+
+    # ----------------------------------------------------------------- checkpoints
+    def save_checkpoint(self) -> None:
+        """Write ``checkpoints/last.pt`` and ``checkpoints/config.json`` atomically (rank 0)."""
+        rng = all_gather_object(capture_rng_state(self.generator))  # collective: every rank
+        if not self.is_main:
+            return
+        state = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "seconds": self.seconds,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": rng,
+            "config": self.run_config,
+        }
+        save_training_state(self.checkpoint_path, state)
+        write_config(self.checkpoint_path.parent / "config.json", self.run_config)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Restore model, EMA, optimiser, counters and this rank's RNG states from ``path``."""
+        state = load_training_state(path, self.device)
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.epoch = int(state["step"]), int(state["epoch"])
+        self.batch_in_epoch, self.seconds = int(state["batch_in_epoch"]), float(state["seconds"])
+        if len(state["rng"]) == self.dist.world_size:
+            restore_rng_state(state["rng"][self.rank], self.generator)
+        else:  # another world size: the run continues, but not bit-identically
+            self.console.print(f"[yellow]world size changed; reseeding at step {self.step}")
+            self.generator.manual_seed(_mixed_seed(self.config.seed, self.rank, self.step))
+
+    # ----------------------------------------------------------------- the loop
+    def _epoch_batches(self, epoch: int) -> Iterator[Any]:
+        data = self.data if hasattr(self.data, "__iter__") else self.data(epoch)
+        owners = [data] + [getattr(data, a, None) for a in ("batch_sampler", "sampler", "dataset")]
+        for owner in owners:
+            if hasattr(owner, "set_epoch"):
+                owner.set_epoch(epoch)
+        # A DataLoader draws its workers' base seed from the global RNG when iterated; keep that
+        # draw out of the global stream so a resumed run (one extra iter()) matches a straight one.
+        with torch.random.fork_rng(devices=[]):
+            return iter(data)
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One optimiser step on ``batch``: loss, backward, clip, AdamW, EMA; returns metrics."""
+        self.ddp_model.train()
+        loss, metrics = self.loss_fn(
+            self.ddp_model, move_to_device(batch, self.device), self.generator
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        lr = self.optimizer.param_groups[0]["lr"]
+        if math.isfinite(grad_norm):  # identical on all ranks: gradients are all-reduced
+            self.optimizer.step()
+            self.ema.update(self.model)
+            self._nonfinite = 0
+        else:  # skip the update; give up when it keeps happening
+            self._nonfinite += 1
+            if self._nonfinite >= 10:
+                raise FloatingPointError(f"non-finite gradients for 10 steps up to {self.step + 1}")
+        self.scheduler.step()
+        self.step += 1
+        return {
+            "loss": float(loss.detach()),
+            **{k: float(v) for k, v in metrics.items()},
+            "lr": lr,
+            "grad_norm": grad_norm,
+        }
+
+    def fit(self) -> dict[str, float]:
+        """Train until ``max_steps`` (resuming from ``checkpoints/last.pt`` if present).
+
+        Returns the metrics averaged over the last logging interval (empty if nothing ran).
+        """
+        cfg = self.config
+        if self.checkpoint_path.exists():
+            self.load_checkpoint(self.checkpoint_path)
+            self.logger.truncate_after(self.step)
+            self.console.print(f"resuming from {self.checkpoint_path} at step {self.step}")
+        else:
+            seed = _mixed_seed(cfg.seed, self.rank)
+            torch.manual_seed(seed)
+            np.random.seed(seed % 2**32)  # noqa: NPY002 (seed the global state)
+            random.seed(seed)
+        if self.is_main:
+            write_config(self.out_dir / "config.json", self.run_config)
+        batches = itertools.islice(self._epoch_batches(self.epoch), self.batch_in_epoch, None)
+        window: dict[str, list[float]] = {}
+        summary: dict[str, float] = {}
+        columns = (
+            TextColumn("train"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.fields[loss]}"),
+            TimeRemainingColumn(),
+        )
+        bar = Progress(*columns, console=self.console, disable=self.quiet or not self.is_main)
+        with bar:
+            task = bar.add_task("train", total=cfg.max_steps, completed=self.step, loss="")
+            while self.step < cfg.max_steps:
+                started = time.perf_counter()
+                batch = next(batches, None)
+                if batch is None:
+                    if self.batch_in_epoch == 0:
+                        raise ValueError(f"training data yielded no batches in epoch {self.epoch}")
+                    self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+                    batches = self._epoch_batches(self.epoch)
+                    continue
+                metrics = self.train_step(batch)
+                self.batch_in_epoch += 1
+                self.seconds += time.perf_counter() - started
+                for key, value in metrics.items():
+                    window.setdefault(key, []).append(value)
+                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                    summary = {k: float(np.mean(v)) for k, v in window.items()}
+                    summary["lr"] = metrics["lr"]
+                    window = {}
+                    self.logger.log(
+                        {
+                            "step": self.step,
+                            "epoch": self.epoch,
+                            **summary,
+                            "seconds": round(self.seconds, 3),
+                        }
+                    )
+                    bar.update(task, loss=f"loss {summary['loss']:.4g}")
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
+                    self.save_checkpoint()
+                bar.update(task, completed=self.step)
+        self.logger.close()
+        return summary
+
+    def averaged_model(self) -> nn.Module:
+        """A copy of the model holding the EMA weights (for sampling or export)."""
+        model = copy.deepcopy(self.model)
+        self.ema.copy_to(model)
+        return model
