@@ -35,7 +35,11 @@ class TensorProductConv(nn.Module):
         h_i' = \mathrm{Norm}\Big(\sigma\big(\operatorname{agg}_{j \to i} m_{ij}\big)
         + \mathrm{Lin}(h_i)\Big)
 
-    where :math:`\otimes_W` is ``e3nn.o3.FullyConnectedTensorProduct`` with per-edge weights,
+    where :math:`\otimes_W` is a channel-wise ("uvu") ``e3nn.o3.TensorProduct`` with per-edge
+    weights, one weight per input channel and path (NequIP, Batzner et al. 2022), followed after
+    aggregation by a shared ``e3nn.o3.Linear`` that mixes channels into the output irreps. On
+    a CPU this is ~20x cheaper per edge than a fully connected product with per-edge weights
+    (whose weight MLP must emit ~mul_in x mul_out numbers per path and edge),
     :math:`Y` the spherical harmonics, :math:`e_{ij}` invariant edge features (radial basis,
     time...), :math:`h^{0e}` the even scalars of a node, agg the mean (or sum) over incoming
     edges, :math:`\sigma` an ``e3nn.nn.Gate`` (SiLU on ``0e``, tanh on ``0o``, sigmoid gates on
@@ -107,9 +111,7 @@ class TensorProductConv(nn.Module):
             irreps_tp = self.gate.irreps_in
             # The gate outputs scalars then gated blocks; put them back in irreps_out order.
             self.register_buffer("gate_order", _block_order(scalars + gated, self.irreps_out))
-        self.tp = o3.FullyConnectedTensorProduct(
-            self.irreps_in, self.irreps_sh, irreps_tp, shared_weights=False
-        )
+        self.tp, self.mix = _channelwise_tensor_product(self.irreps_in, self.irreps_sh, irreps_tp)
         self.weight_mlp = nn.Sequential(
             nn.Linear(edge_scalar_dim + 2 * num_scalars, hidden_dim),
             nn.SiLU(),
@@ -127,8 +129,9 @@ class TensorProductConv(nn.Module):
         src, tgt = edge_index  # [E], [E]
         scalars = node_attr[:, self.scalar_index]  # [N, S]
         weights = self.weight_mlp(torch.cat([edge_scalars, scalars[src], scalars[tgt]], -1))
-        messages = self.tp(node_attr[src], edge_sh, weights)  # [E, irreps_tp.dim]
+        messages = self.tp(node_attr[src], edge_sh, weights)  # [E, irreps_mid.dim]
         out = scatter(messages, tgt, dim=0, dim_size=node_attr.shape[0], reduce=self.aggregate)
+        out = self.mix(out)  # [N, irreps_tp.dim]
         if self.gate is not None:
             out = self.gate(out)[:, self.gate_order]  # [N, irreps_out.dim]
         if self.self_interaction is not None:
@@ -150,3 +153,23 @@ def _block_order(source: o3.Irreps, target: o3.Irreps) -> Tensor:
     where = {b: slices[k] for k, b in enumerate(rank)}
     idx = [torch.arange(where[b].start, where[b].stop) for b in range(len(target))]
     return torch.cat(idx) if idx else torch.zeros(0, dtype=torch.long)
+
+
+def _channelwise_tensor_product(
+    irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps
+) -> tuple[o3.TensorProduct, o3.Linear]:
+    """A "uvu" tensor product keeping only output irreps present in ``irreps_out``, and the
+    shared linear map from its (unsorted) output irreps to ``irreps_out``."""
+    wanted = {ir for _, ir in irreps_out}
+    mid, instructions = [], []
+    for i, (mul, ir_in) in enumerate(irreps_in):
+        for j, (_, ir_sh) in enumerate(irreps_sh):
+            for ir_out in ir_in * ir_sh:
+                if ir_out in wanted:
+                    instructions.append((i, j, len(mid), "uvu", True))
+                    mid.append((mul, ir_out))
+    irreps_mid = o3.Irreps(mid)
+    tp = o3.TensorProduct(
+        irreps_in, irreps_sh, irreps_mid, instructions, shared_weights=False, internal_weights=False
+    )
+    return tp, o3.Linear(irreps_mid, irreps_out)
