@@ -30,7 +30,7 @@ def noisy_mse(model, batch, generator):
     x, y = batch
     pred = model(x + 0.01 * torch.randn(x.shape, generator=generator))
     loss = ((pred - y) ** 2).mean()
-    return loss, {"mae": float((pred - y).abs().mean())}
+    return loss, {"mae": float((pred - y).detach().abs().mean())}
 
 
 def tiny_model() -> nn.Module:
