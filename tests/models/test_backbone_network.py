@@ -1,13 +1,16 @@
-"""FrameScoreNetwork: SE(3) equivariance on real chains, padding, scores vs the diffuser."""
+"""FrameScoreNetwork: SE(3) equivariance on real chains, padding, scores vs the diffuser, and
+its residue graph (molgen.models.residue_graph)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from models_helpers import noised_batch, short_chains, small_network
 
 from molgen.geometry import matrix_to_rotvec, random_rotation
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
+from molgen.models.residue_graph import residue_edges
 
 TIMES = [0.05, 0.5, 0.95]
 
@@ -99,3 +102,25 @@ def test_config_round_trip_and_bad_keys():
     assert net.config == config and len(net.convs) == 1
     with pytest.raises(ValueError, match="unknown"):
         FrameScoreNetworkConfig.from_dict({"k": 8, "colour": "red"})
+
+
+def test_residue_edges_are_knn_union_sequence_neighbours(val_backbones):
+    """residue_edges on 3 real chains = (k nearest CA within the chain, by a dense numpy
+    distance matrix) union (|r_j - r_i| <= 2 within the chain), without duplicates."""
+    chains = short_chains(val_backbones, 3)
+    ca = torch.cat([torch.as_tensor(c[:, 1]) for c in chains])
+    sizes = torch.tensor([len(c) for c in chains])
+    batch = torch.repeat_interleave(torch.arange(3), sizes)
+    res = torch.cat([torch.arange(n) for n in sizes.tolist()])
+    edges = residue_edges(ca, batch, res, k=10, seq_neighbours=2)
+    got = set(map(tuple, edges.T.tolist()))
+    assert len(got) == edges.shape[1]
+    d = np.linalg.norm(ca.numpy()[:, None] - ca.numpy()[None], axis=-1)
+    same = (batch[:, None] == batch[None]).numpy()
+    d[~same] = np.inf
+    np.fill_diagonal(d, np.inf)
+    expected = set()
+    for i in range(len(ca)):
+        expected |= {(int(j), i) for j in np.argsort(d[i], kind="stable")[:10]}
+        expected |= {(j, i) for j in range(len(ca)) if same[i, j] and 0 < abs(j - i) <= 2}
+    assert got == expected
