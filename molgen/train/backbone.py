@@ -1,0 +1,136 @@
+"""Train the backbone frame network: configuration file in, run directory out.
+
+A YAML (or JSON) file has four sections, each optional (defaults in brackets)::
+
+    data:   {path: <chain-set npz>, split: train, crop_length: 64, min_length: 40,
+             max_length: null, max_residues: 512, seed: 0}
+    model:  FrameScoreNetworkConfig fields (k, hidden_irreps, num_layers, diffuser, ...)
+    loss:   BackboneLossConfig fields (weights, min_t, self_condition_rate, ...)
+    train:  TrainConfig fields (lr, max_steps, ema_decay, checkpoint_every, device, ...)
+
+``data.path`` may be relative to the configuration file and may use ``$VARS``. The run
+directory gets ``config.json`` (the resolved configuration), ``log.csv``,
+``checkpoints/last.pt`` (resumed automatically) and, at the end, ``model/`` with the EMA
+weights as safetensors + JSON config (:func:`molgen.models.save`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from molgen.datasets import LengthBucketSampler, PDBChains, collate_backbones
+from molgen.errors import InputError
+from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
+from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
+from molgen.train.trainer import TrainConfig, Trainer
+
+__all__ = ["DataConfig", "load_training_config", "train_backbone"]
+
+SECTIONS = ("data", "model", "loss", "train")
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Which chains, how they are cropped and batched (lengths in residues)."""
+
+    path: str = "$MOLGEN_SHARED_DATA/pdb_chains.npz"
+    split: str = "train"
+    crop_length: int = 64
+    min_length: int = 40
+    max_length: int | None = None
+    max_residues: int = 512
+    seed: int = 0
+
+
+def _build(cls, values: Mapping[str, Any], section: str, source: Path):
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"unknown {section} setting(s): {', '.join(unknown)}", source)
+    return cls(**values)
+
+
+def load_training_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a training configuration file into typed sections ``data/model/loss/train``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such configuration file", path)
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise InputError(f"not a YAML/JSON file ({type(err).__name__})", path) from err
+    if not isinstance(raw, dict) or set(raw) - set(SECTIONS):
+        raise InputError(f"expected a mapping with sections {', '.join(SECTIONS)}", path)
+    data = _build(DataConfig, raw.get("data") or {}, "data", path)
+    data.path = str(_resolve_data_path(data.path, path.parent))
+    try:
+        model = FrameScoreNetworkConfig.from_dict(raw.get("model") or {})
+        train = TrainConfig.from_dict(raw.get("train") or {})
+    except (TypeError, ValueError) as err:
+        raise InputError(str(err), path) from err
+    loss = _build(BackboneLossConfig, raw.get("loss") or {}, "loss", path)
+    return {"data": data, "model": model, "loss": loss, "train": train}
+
+
+def _resolve_data_path(value: str, base: Path) -> Path:
+    if "$MOLGEN_SHARED_DATA" in value and "MOLGEN_SHARED_DATA" not in os.environ:
+        os.environ["MOLGEN_SHARED_DATA"] = str(Path.cwd().parent / "shared" / "data")
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def train_backbone(
+    config: Mapping[str, Any], out_dir: str | os.PathLike, quiet: bool = False
+) -> Path:
+    """Train (or resume) a FrameScoreNetwork; returns the exported ``out_dir/model`` folder."""
+    data_cfg: DataConfig = config["data"]
+    train_cfg: TrainConfig = config["train"]
+    trainer_model = FrameScoreNetwork(config["model"])
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    dataset = PDBChains(
+        data_cfg.path,
+        split=data_cfg.split,
+        crop_length=data_cfg.crop_length,
+        min_length=data_cfg.min_length,
+        max_length=data_cfg.max_length,
+        seed=data_cfg.seed,
+    )
+    sampler = LengthBucketSampler(
+        dataset.lengths, max_residues=data_cfg.max_residues, seed=data_cfg.seed,
+        num_replicas=world, rank=rank, drop_last=world > 1,
+    )  # fmt: skip
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=collate_backbones
+    )
+    loss_cfg: BackboneLossConfig = config["loss"]
+    run_config = {
+        "task": "backbone",
+        "data": dataclasses.asdict(data_cfg),
+        "model": trainer_model.config.to_dict(),
+        "loss": dataclasses.asdict(loss_cfg),
+    }
+    trainer = Trainer(
+        trainer_model,
+        lambda model, batch, generator: backbone_loss(model, batch, generator, loss_cfg),
+        loader,
+        train_cfg,
+        out_dir,
+        quiet=quiet,
+        run_config=run_config,
+    )
+    summary = trainer.fit()
+    export = Path(out_dir) / "model"
+    if trainer.is_main:
+        extra = {"step": trainer.step, "seconds": trainer.seconds, "last_metrics": summary}
+        save(trainer.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
+    return export
