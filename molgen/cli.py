@@ -81,6 +81,119 @@ def check_command(
             console.print(table)
 
 
+sample_app = typer.Typer(help="Generate structures with a trained model.", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train models (single process or under torchrun).", no_args_is_help=True
+)
+app.add_typer(sample_app, name="sample")
+app.add_typer(train_app, name="train")
+
+
+@sample_app.command("backbone")
+def sample_backbone_command(
+    length: Annotated[
+        list[int], typer.Option("--length", "-l", help="Chain length; repeat for several.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
+    num: Annotated[int, typer.Option("--num", "-n", help="Samples per length.")] = 4,
+    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = 200,
+    noise_scale: Annotated[
+        float, typer.Option(help="SDE noise multiplier (1 = exact reverse SDE).")
+    ] = 1.0,
+    ode: Annotated[bool, typer.Option("--ode", help="Deterministic probability-flow ODE.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed + device = same output).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Chains per network call.")] = 16,
+    model: Annotated[
+        str, typer.Option(help="Bundled model name or checkpoint folder.")
+    ] = "backbone",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Write into a non-empty --out.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Generate protein backbones: one PDB per sample (N, CA, C, O; chain A; glycines),
+    report.csv with molgen's checks for each, config.json with the settings."""
+    from molgen.devices import resolve_device
+    from molgen.models import load
+    from molgen.sample import sample_backbones
+    from molgen.sample.output import (
+        prepare_output_dir,
+        summarise_records,
+        write_report,
+        write_samples,
+    )
+    from molgen.train.distributed import all_gather_object, init_distributed
+
+    if min(length) < 10 or max(length) > 2000:
+        raise InputError(f"--length must be between 10 and 2000 residues, got {length}")
+    if num < 1 or steps < 1 or batch_size < 1:
+        raise InputError("--num, --steps and --batch-size must be at least 1")
+    dev = resolve_device(device)
+    dist = init_distributed(dev)
+    network = load(model, device=dist.device)
+    if dist.rank == 0:
+        prepare_output_dir(out, overwrite=overwrite)
+    samples = sample_backbones(
+        network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, seed=seed,
+        device=dist.device, batch_size=batch_size, rank=dist.rank, world_size=dist.world_size,
+        progress=not quiet and dist.rank == 0,
+    )  # fmt: skip
+    records = write_samples(samples, out, overwrite=overwrite)
+    records = [r for part in all_gather_object(records) for r in part]
+    if dist.rank != 0:
+        return
+    records.sort(key=lambda r: (r["length"], r["index"]))
+    settings = {
+        "command": "sample backbone", "model": model, "lengths": length, "num": num,
+        "steps": steps, "noise_scale": noise_scale, "ode": ode, "seed": seed,
+        "device": str(dist.device), "world_size": dist.world_size, "batch_size": batch_size,
+    }  # fmt: skip
+    write_report(records, settings, out, overwrite=overwrite)
+    if not quiet:
+        _print_sample_summary(summarise_records(records), out)
+
+
+def _print_sample_summary(rows: list[dict], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"backbones written to {out}")
+    headers = {"length": "L", "samples": "n", "ca_break_fraction": "break",
+               "ca_clash_fraction": "clash", "rama_favoured_fraction": "rama",
+               "helix_fraction": "H", "strand_fraction": "E", "rg_ratio": "Rg",
+               "checks_passed": "pass"}  # fmt: skip
+    for header in headers.values():
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(*(_format(row[key]) for key in headers))
+    Console().print(table)
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "-" if value is None else str(value)
+
+
+@train_app.command("backbone")
+def train_backbone_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Training YAML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (resumed if present).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train the backbone score network; under torchrun, data-parallel (DDP).
+
+    The run folder gets config.json, log.csv, checkpoints/last.pt (resumed automatically after
+    a kill) and, at the end, model/ with the EMA weights (load it with --model on sampling).
+    """
+    from molgen.train.backbone import load_training_config, train_backbone
+
+    exported = train_backbone(load_training_config(config), out, quiet=quiet)
+    if not quiet:
+        typer.echo(f"model written to {exported}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 

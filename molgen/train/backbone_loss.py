@@ -133,9 +133,8 @@ def backbone_loss(
         aux = aux / cfg.length_unit**2
     loss = cfg.trans_weight * trans + cfg.rot_weight * rot + cfg.psi_weight * psi
     loss = loss + cfg.aux_weight * aux
-    metrics = {
-        "trans": float(trans), "rot": float(rot), "psi": float(psi),
-        "aux": float(aux),
-        "x0_rmsd": math.sqrt(float(trans)) * cfg.length_unit, "t_mean": float(t.mean()),
-    }  # fmt: skip
+    terms = {"trans": trans, "rot": rot, "psi": psi, "aux": aux}
+    metrics = {name: float(value.detach()) for name, value in terms.items()}
+    metrics["x0_rmsd"] = math.sqrt(metrics["trans"]) * cfg.length_unit
+    metrics["t_mean"] = float(t.mean())
     return loss, metrics

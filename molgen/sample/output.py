@@ -1,0 +1,106 @@
+"""Write generated backbones to a folder: one PDB per sample, ``report.csv``, ``config.json``.
+
+Each sample is a poly-glycine chain A with N, CA, C, O atoms, named
+``sample_L{length}_{index:03d}.pdb``. ``report.csv`` holds one row per sample with its file
+name and the :func:`molgen.checks.check_backbone` record. ``config.json`` records how the
+samples were made (model, steps, seed, ...). An output folder that already holds files is
+refused unless ``overwrite`` is set, so earlier results are never clobbered by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from molgen.checks import check_backbone
+from molgen.errors import InputError
+from molgen.io.tables import atomic_write_text, write_records
+from molgen.io.writers import write_pdb
+from molgen.sample.backbone import SampledBackbone
+
+__all__ = [
+    "prepare_output_dir",
+    "sample_file_name",
+    "summarise_records",
+    "write_report",
+    "write_samples",
+]
+
+
+def prepare_output_dir(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Create ``path`` (and parents); a non-empty folder needs ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError("exists and is not a folder", path)
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise InputError("output folder is not empty (pass --overwrite to write into it)", path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the output folder ({err.strerror})", path) from err
+    if not os.access(path, os.W_OK):
+        raise InputError("output folder is not writable", path)
+    return path
+
+
+def sample_file_name(sample: SampledBackbone) -> str:
+    """``sample_L{length}_{index:03d}.pdb``."""
+    return f"sample_L{sample.length}_{sample.index:03d}.pdb"
+
+
+def write_samples(
+    samples: Sequence[SampledBackbone], out_dir: str | os.PathLike, overwrite: bool = False
+) -> list[dict[str, Any]]:
+    """Write each sample as a PDB into ``out_dir`` and return its check records."""
+    out_dir = Path(out_dir)
+    records = []
+    for sample in samples:
+        name = sample_file_name(sample)
+        write_pdb(sample.atoms, out_dir / name, overwrite=overwrite)
+        record: dict[str, Any] = {"path": name, "length": sample.length, "index": sample.index}
+        record.update(check_backbone(sample.atoms))
+        records.append(record)
+    return records
+
+
+def write_report(
+    records: Sequence[dict[str, Any]],
+    settings: Mapping[str, Any],
+    out_dir: str | os.PathLike,
+    overwrite: bool = False,
+) -> None:
+    """``report.csv`` (one row per sample) and ``config.json`` (the settings) in ``out_dir``."""
+    out_dir = Path(out_dir)
+    write_records(records, out_dir / "report.csv", fmt="csv", overwrite=overwrite)
+    text = json.dumps(dict(settings), indent=2, sort_keys=True, default=str) + "\n"
+    atomic_write_text(out_dir / "config.json", text, overwrite=overwrite)
+
+
+_SUMMARY_KEYS = (
+    "ca_break_fraction",
+    "ca_clash_fraction",
+    "rama_favoured_fraction",
+    "helix_fraction",
+    "strand_fraction",
+    "coil_fraction",
+    "rg_ratio",
+)
+
+
+def summarise_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-length means of the headline check values and the fraction passing all checks."""
+    by_length: dict[int, list[dict[str, Any]]] = {}
+    for record in records:
+        by_length.setdefault(int(record["length"]), []).append(record)
+    rows = []
+    for length, group in sorted(by_length.items()):
+        row: dict[str, Any] = {"length": length, "samples": len(group)}
+        for key in _SUMMARY_KEYS:
+            values = [r[key] for r in group if r.get(key) is not None]
+            row[key] = sum(values) / len(values) if values else None
+        row["checks_passed"] = sum(bool(r["checks_passed"]) for r in group) / len(group)
+        rows.append(row)
+    return rows

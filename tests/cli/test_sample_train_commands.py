@@ -1,0 +1,113 @@
+"""Tests for ``molgen sample backbone`` and ``molgen train backbone`` on tiny models."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from molgen.cli import main
+from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
+
+TINY = {"hidden_irreps": "8x0e + 2x1o + 2x1e", "num_layers": 1, "k": 6, "mlp_dim": 16}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A randomly initialised, tiny FrameScoreNetwork checkpoint folder."""
+    folder = tmp_path_factory.mktemp("model")
+    return save(FrameScoreNetwork(FrameScoreNetworkConfig(**TINY)), folder, overwrite=True)
+
+
+def _sample(tiny_model, out, *extra):
+    args = ["sample", "backbone", "--length", "12", "--length", "20", "--num", "2"]
+    return main([*args, "--steps", "3", "--model", str(tiny_model), "--out", str(out), *extra])
+
+
+def test_sample_writes_pdbs_report_and_config(tiny_model, tmp_path):
+    """One PDB per (length, index), report.csv with the public check columns, config.json."""
+    out = tmp_path / "samples"
+    assert _sample(tiny_model, out, "-q", "--seed", "5") == 0
+    pdbs = sorted(p.name for p in out.glob("*.pdb"))
+    assert pdbs == [f"sample_L{n}_{i:03d}.pdb" for n in (12, 20) for i in range(2)]
+    rows = list(csv.DictReader((out / "report.csv").open()))
+    assert [r["path"] for r in rows] == pdbs
+    assert {"ca_break_fraction", "rama_favoured_fraction", "checks_passed"} <= set(rows[0])
+    settings = json.loads((out / "config.json").read_text())
+    assert settings["seed"] == 5 and settings["lengths"] == [12, 20]
+    from molgen.io import read_structure
+
+    protein = read_structure(out / pdbs[-1])[0]
+    assert len(protein) == 20 and protein.sequence == "G" * 20 and protein.atom_mask.all()
+
+
+def test_sample_is_reproducible_with_a_seed(tiny_model, tmp_path):
+    """The same seed on the same device writes identical coordinates."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _sample(tiny_model, a, "-q") == 0 and _sample(tiny_model, b, "-q") == 0
+    for pdb in a.glob("*.pdb"):
+        assert pdb.read_text() == (b / pdb.name).read_text()
+
+
+def test_sample_refuses_non_empty_folder_and_keeps_files(tiny_model, tmp_path, capsys):
+    """A non-empty --out without --overwrite exits 2 and leaves the folder as it was."""
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    assert _sample(tiny_model, out, "-q") == 2
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--device", "cuda:7"], "cuda"),
+        (["--model", "no_such_model"], "no_such_model"),
+        (["--length", "3"], "--length"),
+    ],
+)
+def test_sample_bad_options_are_one_line_errors(tiny_model, tmp_path, capsys, args, message):
+    """Unavailable device, unknown model, absurd length: exit 2 with one line."""
+    base = ["sample", "backbone", "--length", "12", "--out", str(tmp_path / "o"), "-q"]
+    if "--model" not in args:
+        base += ["--model", str(tiny_model)]
+    assert main([*base, *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_train_runs_exports_and_resumes(tmp_path, chain_set_path, capsys):
+    """Two steps write log, checkpoint and model/; re-running with more steps resumes."""
+    config = tmp_path / "train.yaml"
+    body = {
+        "data": {
+            "path": str(chain_set_path),
+            "split": "val",
+            "crop_length": 24,
+            "max_residues": 48,
+        },
+        "model": TINY,
+        "train": {"max_steps": 2, "log_every": 1, "checkpoint_every": 1, "device": "cpu"},
+    }
+    config.write_text(json.dumps(body))
+    run = tmp_path / "run"
+    assert main(["train", "backbone", "--config", str(config), "--out", str(run), "-q"]) == 0
+    assert (run / "model" / "model.safetensors").exists() and (
+        run / "checkpoints" / "last.pt"
+    ).exists()
+    body["train"]["max_steps"] = 3
+    config.write_text(json.dumps(body))
+    assert main(["train", "backbone", "--config", str(config), "--out", str(run), "-q"]) == 0
+    steps = [int(r["step"]) for r in csv.DictReader((run / "log.csv").open())]
+    assert steps == [1, 2, 3]
+
+
+def test_train_bad_config_is_one_line_error(tmp_path, capsys):
+    """Unknown settings in the YAML name the file and exit 2."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("model:\n  no_such_setting: 3\n")
+    assert main(["train", "backbone", "--config", str(config), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.yaml" in err[0]
