@@ -33,8 +33,9 @@ import tmtools
 import torch
 
 from molgen.checks import BACKBONE_CHECK_NAMES, check_backbone, classify_ramachandran
+from molgen.errors import InputError
 from molgen.geometry import backbone_dihedrals
-from molgen.io import load_chain_set
+from molgen.io import load_chain_set, read_structure, structure_format
 
 __all__ = [
     "ACCEPTANCE",
@@ -47,6 +48,7 @@ __all__ = [
     "novelty",
     "pairwise_diversity",
     "phi_psi",
+    "read_backbone_dir",
     "reference_set",
     "tm_score",
     "train_reference",
@@ -299,9 +301,14 @@ def acceptance(summary: dict) -> dict:
 
 
 def reference_set(
-    chain_set_path: str | Path, split: str, lengths: Sequence[int], per_length: int, seed: int = 0
+    chain_set_path: str | Path,
+    split: str,
+    lengths: Sequence[int],
+    per_length: int | Sequence[int],
+    seed: int = 0,
 ) -> list[Structure]:
-    """Real chains of exactly the given lengths, ``per_length`` each, no chain used twice.
+    """Real chains of exactly the given lengths, ``per_length`` each (one count for all
+    lengths or one per length), no chain used twice.
 
     For each length L (in the order given) chains are taken by how little longer than L they
     are (ties in a seeded random order); a longer chain is cropped to a contiguous window of L
@@ -311,11 +318,12 @@ def reference_set(
     rng = np.random.default_rng(seed)
     used: set[int] = set()
     out = []
-    for length in lengths:
+    counts = [per_length] * len(lengths) if isinstance(per_length, int) else list(per_length)
+    for length, count in zip(lengths, counts, strict=True):
         tie = rng.permutation(len(chains))
         order = np.lexsort((tie, chains.lengths - length))
-        pick = [i for i in order if chains.lengths[i] >= length and i not in used][:per_length]
-        if len(pick) < per_length:
+        pick = [i for i in order if chains.lengths[i] >= length and i not in used][:count]
+        if len(pick) < count:
             raise ValueError(f"only {len(pick)} unused {split} chains of length >= {length}")
         for i in pick:
             used.add(i)
@@ -342,3 +350,30 @@ def train_reference(
         pool = pool[(chains.lengths >= low) & (chains.lengths <= high)]
     pick = np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False)
     return [chains.atoms(int(i)) for i in np.sort(pick)]
+
+
+def read_backbone_dir(directory: str | Path) -> list[Structure]:
+    """Every chain of every PDB/mmCIF file (optionally ``.gz``) in ``directory``, sorted by name.
+
+    Chains are named by the file stem, with ``_CHAIN`` appended when a file has several.
+    Raises InputError for a missing folder, a folder without structure files, or a bad file.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError("not a directory", directory)
+    files = []
+    for path in sorted(directory.iterdir()):
+        try:
+            structure_format(path)
+        except InputError:
+            continue
+        files.append(path)
+    if not files:
+        raise InputError("no .pdb/.ent/.cif/.mmcif files in directory", directory)
+    out = []
+    for path in files:
+        proteins = read_structure(path)
+        for protein in proteins:
+            suffix = f"_{protein.chain_id}" if len(proteins) > 1 else ""
+            out.append((protein.name + suffix, protein.atoms))
+    return out
