@@ -81,11 +81,11 @@ class FrameScoreNetworkConfig:
     max_offset: int = 32
     num_rbf: int = 16
     rbf_max: float = 24.0
-    hidden_irreps: str = "32x0e + 8x1o + 8x1e"
+    hidden_irreps: str = "64x0e + 16x1o + 16x1e"
     num_layers: int = 4
     time_dim: int = 32
     edge_dim: int = 32
-    mlp_dim: int = 64
+    mlp_dim: int = 128
     trans_scale: float = 10.0
     self_condition: bool = True
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
