@@ -85,8 +85,10 @@ sample_app = typer.Typer(help="Generate structures with a trained model.", no_ar
 train_app = typer.Typer(
     help="Train models (single process or under torchrun).", no_args_is_help=True
 )
+data_app = typer.Typer(help="Prepare training data.", no_args_is_help=True)
 app.add_typer(sample_app, name="sample")
 app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 
 
 @sample_app.command("backbone")
@@ -192,6 +194,39 @@ def train_backbone_command(
     exported = train_backbone(load_training_config(config), out, quiet=quiet)
     if not quiet:
         typer.echo(f"model written to {exported}")
+
+
+@data_app.command("prepare-pdb")
+def prepare_pdb_command(
+    input_dir: Annotated[Path, typer.Argument(help="Folder of PDB/mmCIF files (.gz too).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Chain-set .npz to write.")],
+    min_length: Annotated[int, typer.Option(help="Shortest chain kept (residues).")] = 40,
+    max_length: Annotated[int, typer.Option(help="Longest chain kept (residues).")] = 300,
+    max_coil_fraction: Annotated[float, typer.Option(help="Most DSSP coil allowed.")] = 0.5,
+    max_missing: Annotated[
+        int | None, typer.Option(help="Drop chains missing more residues (default: trim).")
+    ] = None,
+    max_resolution: Annotated[
+        float | None, typer.Option(help="Drop files above this resolution (Angstrom).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="Split name stored for every chain.")] = "train",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Turn a folder of structures into a chain set (.npz, the format of the shared data):
+    each chain cut to its longest gap-free stretch, filtered, with DSSP; prints what was
+    skipped and why."""
+    from molgen.datasets.prepare import prepare_chain_set
+
+    summary = prepare_chain_set(
+        input_dir, out, min_length=min_length, max_length=max_length,
+        max_coil_fraction=max_coil_fraction, max_missing=max_missing,
+        max_resolution=max_resolution, split=split, overwrite=overwrite, progress=not quiet,
+    )  # fmt: skip
+    if not quiet:
+        from rich.console import Console
+
+        Console().print(summary.table())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,5 +12,14 @@ from molgen.datasets.pdb_chains import (
     PDBChains,
     collate_backbones,
 )
+from molgen.datasets.prepare import PrepareSummary, prepare_chain_set
 
-__all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", "collate_backbones"]
+__all__ = [
+    "BackboneBatch",
+    "BackboneItem",
+    "LengthBucketSampler",
+    "PDBChains",
+    "PrepareSummary",
+    "collate_backbones",
+    "prepare_chain_set",
+]
