@@ -17,6 +17,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+import molgen.devices
+
 __all__ = [
     "DistributedInfo",
     "all_gather_object",
@@ -43,13 +45,11 @@ class DistributedInfo:
 
 
 def resolve_device(device: str | torch.device = "auto", local_rank: int = 0) -> torch.device:
-    """``"auto"`` -> CUDA when present, else CPU; a bare ``"cuda"`` -> ``cuda:<local_rank>``."""
-    if str(device) == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank)
-    return device
+    """:func:`molgen.devices.resolve_device`, with a bare ``"cuda"`` -> ``cuda:<local_rank>``."""
+    dev = molgen.devices.resolve_device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", local_rank)
+    return dev
 
 
 def init_distributed(device: str | torch.device = "auto") -> DistributedInfo:
