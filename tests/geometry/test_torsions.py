@@ -1,14 +1,25 @@
-"""Rotatable-bond rule: hand-checked molecules and agreement with RDKit's rotatable-bond SMARTS."""
+"""Rotatable-bond rule (hand-checked, RDKit SMARTS agreement) and torsion read-out/updates."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from rdkit import Chem
-from rdkit.Chem import AllChem, Lipinski
+from rdkit.Chem import AllChem, Lipinski, rdDistGeom, rdMolTransforms
+from torch_geometric.data import Batch
 
+from molgen.datasets.qm9 import QM9Molecules
 from molgen.geometry.dihedrals import dihedral
-from molgen.geometry.torsions import rotatable_bonds
+from molgen.geometry.torsions import (
+    apply_torsion_changes,
+    rotatable_bonds,
+    rotating_side,
+    set_torsions,
+    torsion_angles,
+)
+from molgen.models.molecule_graph import molecule_graph
+from tests.conftest import shared_data_dir
 
 # Drug-like and QM9-like molecules: amides, esters, sulfonamides, alkynes, nitriles, rings.
 AGREEMENT_SMILES = [
@@ -96,3 +107,154 @@ def test_reversed_quadruple_has_the_same_dihedral() -> None:
     assert len(quads) == 4
     torch.testing.assert_close(forward, backward, atol=1e-12, rtol=0)
     assert forward.abs().min() > 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Torsion read-out and updates on real conformers.
+
+
+DRUG_LIKE = {
+    "ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "peptide": "CC(=O)N[C@@H](C)C(=O)N[C@@H](CC(C)C)C(=O)NC",  # Ac-Ala-Leu-NHMe
+    "propranolol": "CC(C)NCC(O)COc1cccc2ccccc12",  # naphthalene ring + rotatable chain
+}
+
+
+def _wrap(x: torch.Tensor) -> torch.Tensor:
+    return torch.remainder(x + torch.pi, 2 * torch.pi) - torch.pi
+
+
+@pytest.fixture(scope="module")
+def conformers() -> list[Chem.Mol]:
+    """Three drug-like molecules (ETKDG, explicit Hs) and QM9 val molecules (DFT geometry)
+    with at least two rotatable bonds."""
+    mols = []
+    for name, smiles in DRUG_LIKE.items():
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+        params = rdDistGeom.ETKDGv3()
+        params.randomSeed = 11
+        assert rdDistGeom.EmbedMolecule(mol, params) == 0
+        mol.SetProp("_Name", name)
+        mols.append(mol)
+    qm9 = QM9Molecules(shared_data_dir() / "qm9_split.npz", "val", limit=150, seed=3)
+    mols += [m for m in qm9 if len(rotatable_bonds(m)) >= 2][:6]
+    assert len(mols) == 9
+    return mols
+
+
+def _pos(mol: Chem.Mol) -> torch.Tensor:
+    return torch.tensor(mol.GetConformer().GetPositions(), dtype=torch.float64)
+
+
+def _internal_geometry(mol: Chem.Mol, pos: torch.Tensor) -> torch.Tensor:
+    """Bond lengths, every 1-3 distance (bond angles) and all distances within each ring."""
+    pairs = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()]
+    for atom in mol.GetAtoms():
+        nbrs = [n.GetIdx() for n in atom.GetNeighbors()]
+        pairs += [(i, j) for k, i in enumerate(nbrs) for j in nbrs[k + 1 :]]
+    for ring in mol.GetRingInfo().AtomRings():
+        pairs += [(i, j) for k, i in enumerate(ring) for j in ring[k + 1 :]]
+    i, j = torch.tensor(pairs).T
+    return torch.linalg.vector_norm(pos[..., i, :] - pos[..., j, :], dim=-1)
+
+
+def test_torsion_angles_match_rdkit(conformers: list[Chem.Mol]) -> None:
+    """torsion_angles == rdMolTransforms.GetDihedralRad for every rotatable bond."""
+    for mol in conformers:
+        quads = rotatable_bonds(mol)
+        ours = torsion_angles(_pos(mol), quads)
+        ref = [rdMolTransforms.GetDihedralRad(mol.GetConformer(), *q) for q in quads.tolist()]
+        torch.testing.assert_close(ours, torch.tensor(ref, dtype=torch.float64), atol=1e-9, rtol=0)
+
+
+def test_rotating_side_is_the_smaller_piece_cut_at_b_c(conformers: list[Chem.Mol]) -> None:
+    """Each mask holds exactly one of b, c; only the bond b-c crosses it; it is the smaller
+    of the two pieces; the edge-index form gives the same masks as the molecule form."""
+    for mol in conformers:
+        quads = rotatable_bonds(mol)
+        masks = rotating_side(mol, quads)
+        n = mol.GetNumAtoms()
+        for (_, b, c, _), mask in zip(quads.tolist(), masks, strict=True):
+            assert bool(mask[b]) != bool(mask[c])
+            crossing = [
+                {x.GetBeginAtomIdx(), x.GetEndAtomIdx()}
+                for x in mol.GetBonds()
+                if mask[x.GetBeginAtomIdx()] != mask[x.GetEndAtomIdx()]
+            ]
+            assert crossing == [{b, c}]
+            assert int(mask.sum()) <= n - int(mask.sum())
+        graph = molecule_graph(mol)
+        assert torch.equal(rotating_side(graph.bond_index, quads, graph.num_nodes), masks)
+
+
+def test_ring_bond_raises() -> None:
+    """A quadruple whose central bond lies in a ring cannot be turned: ValueError."""
+    mol = Chem.MolFromSmiles("C1CCCCC1")
+    with pytest.raises(ValueError, match="ring"):
+        rotating_side(mol, torch.tensor([[0, 1, 2, 3]]))
+
+
+def test_changes_are_exact_and_geometry_is_kept(conformers: list[Chem.Mol]) -> None:
+    """After apply_torsion_changes(delta): wrap(theta' - theta) == delta (< 1e-5, float64),
+    for b-side (flipped) masks too; bond lengths, bond angles and ring geometry unchanged
+    (< 1e-6 A)."""
+    gen = torch.Generator().manual_seed(0)
+    flipped = 0
+    for mol in conformers:
+        pos, quads = _pos(mol), rotatable_bonds(mol)
+        masks = rotating_side(mol, quads)
+        flipped += int(masks[torch.arange(len(quads)), quads[:, 1]].sum())
+        delta = (torch.rand(len(quads), generator=gen, dtype=torch.float64) * 2 - 1) * torch.pi
+        new = apply_torsion_changes(pos, quads, masks, delta)
+        change = _wrap(torsion_angles(new, quads) - torsion_angles(pos, quads))
+        assert (change - delta).abs().max() < 1e-5, mol.GetProp("_Name")
+        geometry = _internal_geometry(mol, new) - _internal_geometry(mol, pos)
+        assert geometry.abs().max() < 1e-6
+        assert (new - pos).abs().max() > 0.1  # something did move
+    assert flipped > 0  # the b-side branch was exercised
+
+
+def test_only_the_moved_side_moves(conformers: list[Chem.Mol]) -> None:
+    """Changing one torsion moves exactly the atoms of its mask that are off the b-c axis."""
+    for mol in conformers:
+        pos, quads = _pos(mol), rotatable_bonds(mol)
+        masks = rotating_side(mol, quads)
+        for t in range(len(quads)):
+            delta = torch.zeros(len(quads), dtype=torch.float64)
+            delta[t] = 1.0
+            moved = (apply_torsion_changes(pos, quads, masks, delta) - pos).norm(dim=-1) > 1e-9
+            b, c = quads[t, 1:3].tolist()
+            expected = masks[t].clone()
+            expected[[b, c]] = False  # the axis atoms stay put
+            assert torch.equal(moved, expected)
+
+
+def test_batched_conformers_equal_one_at_a_time(conformers: list[Chem.Mol]) -> None:
+    """pos [B, N, 3] with delta [B, T] gives, conformer by conformer, the unbatched result."""
+    mol = conformers[1]  # the peptide
+    quads = rotatable_bonds(mol)
+    masks = rotating_side(mol, quads)
+    params = rdDistGeom.ETKDGv3()
+    params.randomSeed = 5
+    rdDistGeom.EmbedMultipleConfs(mol, 3, params)
+    pos = torch.tensor(np.stack([c.GetPositions() for c in mol.GetConformers()]))
+    delta = torch.linspace(-3.0, 3.0, 3 * len(quads), dtype=torch.float64).reshape(3, -1)
+    batched = apply_torsion_changes(pos, quads, masks, delta)
+    for k in range(3):
+        torch.testing.assert_close(
+            batched[k], apply_torsion_changes(pos[k], quads, masks, delta[k]), atol=1e-12, rtol=0
+        )
+    change = _wrap(torsion_angles(batched, quads) - torsion_angles(pos, quads))
+    assert (change - delta).abs().max() < 1e-5
+
+
+def test_set_torsions_reaches_target_on_a_graph_batch(conformers: list[Chem.Mol]) -> None:
+    """On a torch-geometric batch of several molecules (edge-index masks), set_torsions(target)
+    gives torsion_angles == target; float32 within 1e-4 rad."""
+    graphs = [molecule_graph(m) for m in conformers[:5]]
+    batch = Batch.from_data_list(graphs)
+    masks = rotating_side(batch.bond_index, batch.torsion_index, batch.num_nodes)
+    target = torch.linspace(-3.1, 3.1, len(batch.torsion_index))
+    new = set_torsions(batch.pos, batch.torsion_index, masks, target)
+    assert new.dtype == torch.float32
+    assert _wrap(torsion_angles(new, batch.torsion_index) - target).abs().max() < 1e-4
