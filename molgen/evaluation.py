@@ -115,14 +115,28 @@ def pairwise_diversity(structures: Sequence[Structure], progress: bool = False) 
     }
 
 
+def _max_tm(atoms: np.ndarray, reference: Sequence[np.ndarray]) -> float:
+    return max(tm_score(atoms, ref)[0] for ref in reference)
+
+
 def novelty(
-    structures: Sequence[Structure], reference: Sequence[np.ndarray], progress: bool = False
+    structures: Sequence[Structure],
+    reference: Sequence[np.ndarray],
+    progress: bool = False,
+    workers: int = 1,
 ) -> list[float]:
-    """Per structure, the max TM-score (normalised by the structure) to any reference chain."""
-    best = []
-    for _, atoms in _progress(structures, "TM-align novelty", progress):
-        best.append(max(tm_score(atoms, ref)[0] for ref in reference))
-    return best
+    """Per structure, the max TM-score (normalised by the structure) to any reference chain.
+
+    ``workers > 1`` spreads the structures over that many processes (same result).
+    """
+    atoms = [a for _, a in structures]
+    if workers <= 1:
+        return [_max_tm(a, reference) for a in _progress(atoms, "TM-align novelty", progress)]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        jobs = pool.map(_max_tm, atoms, itertools.repeat(reference))
+        return list(_progress(jobs, "TM-align novelty", progress))
 
 
 def mpnn_available() -> bool:
@@ -191,6 +205,7 @@ def evaluate_backbones(
     *,
     progress: bool = False,
     seed: int = 0,
+    workers: int = 1,
 ) -> dict:
     """Checks, pooled geometry, DSSP, Rg, diversity, novelty and ProteinMPNN proxy of a set.
 
@@ -206,6 +221,8 @@ def evaluate_backbones(
         Rich progress bars on stderr for the TM-align loops.
     seed : int
         Seed of the ProteinMPNN sampling.
+    workers : int
+        Processes for the novelty TM-align loop.
 
     Returns
     -------
@@ -256,7 +273,7 @@ def evaluate_backbones(
         "mpnn": None,
     }
     if train_reference is not None:
-        best = novelty(structures, train_reference, progress)
+        best = novelty(structures, train_reference, progress, workers)
         summary["novelty"] = {
             "mean_max_tm": float(np.mean(best)),
             "max_max_tm": float(np.max(best)),

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/eval_backbones.py DIR [--chain-set PATH] [--per-length N] [--n-train 500]
-        [--no-novelty] [--no-mpnn] [--seed 0] [--out FILE.json] [--quiet]
+        [--no-novelty] [--no-mpnn] [--seed 0] [--workers 1] [--out FILE.json] [--quiet]
 
 Prints JSON ``{"samples": {...}, "val": {...}, "acceptance": {criterion: {"value",
 "threshold", "pass"}}, "settings": {...}}`` (see :mod:`molgen.evaluation`). Val chains: for
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-novelty", action="store_true")
     parser.add_argument("--no-mpnn", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="processes for novelty TM-align")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     options = {"mpnn": not args.no_mpnn, "progress": not args.quiet, "seed": args.seed}
+    options["workers"] = args.workers
     result = {
         "samples": evaluate_backbones(samples, train, **options),
         "val": evaluate_backbones(val, train, **options),

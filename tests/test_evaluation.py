@@ -16,6 +16,7 @@ from molgen.evaluation import (
     evaluate_backbones,
     mpnn_available,
     mpnn_scores,
+    novelty,
     pairwise_diversity,
     read_backbone_dir,
     reference_set,
@@ -109,6 +110,7 @@ def test_novelty_of_train_chain_in_reference_is_one(chain_set_path):
     assert with_it["max_max_tm"] == pytest.approx(1.0, abs=1e-6)
     assert without["max_max_tm"] < 0.9
     assert with_it["n_reference"] == 6
+    assert novelty(query * 2, reference, workers=2) == [with_it["max_max_tm"]] * 2
 
 
 def test_train_reference_is_seeded_and_length_filtered(chain_set_path):
