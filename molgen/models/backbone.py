@@ -12,16 +12,20 @@ residues (:math:`\bar x` their centroid, :math:`x^c = x - \bar x`), a vector hea
 world-frame displacement :math:`\Delta_i` and rotation vector :math:`v_i`:
 
 .. math::
-    \hat x_0 = \mathrm{centre}(x^c_t + s\,\Delta), \qquad
+    \hat x_0 = \mathrm{centre}(x^c_t + s\,\sigma_t\,\Delta), \qquad
     \nabla_{x}\log p_t = -c^2 (x^c_t - \alpha_t \hat x_0) / \sigma_t^2 ,
 
-    w_i = R_{t,i}^\top v_i, \qquad \hat R_{0,i} = R_{t,i}\exp(\hat w_i), \qquad
-    \text{rot score}_i = \mathrm{IGSO3score}(-w_i;\ \sigma(t)),
+    w_i = \sigma_R(t)\,R_{t,i}^\top v_i, \qquad \hat R_{0,i} = R_{t,i}\exp(\hat w_i), \qquad
+    \text{rot score}_i = \mathrm{IGSO3score}(-w_i;\ \sigma_R(t)),
 
 with :math:`s` = ``trans_scale`` (Angstrom), :math:`c, \alpha_t, \sigma_t` from
 :class:`~molgen.diffusion.R3Diffuser` (score with respect to the **Angstrom** coordinates,
 unit 1/Angstrom), and :math:`R_t = \hat R_0 \exp(\widehat{-w})` the right-composition noise
 of :class:`~molgen.diffusion.SO3Diffuser` (score in the residue's own frame, radian^-1).
+The head outputs are scaled by the noise level (:math:`\sigma_t \in (0, 1)` of the VP SDE,
+:math:`\sigma_R(t)` of IGSO(3), radians), a preconditioning in the spirit of EDM (Karras et
+al. 2022): an O(1) output then means an O(noise) correction at every :math:`t`, so neither
+loss term starts orders of magnitude above the zero predictor at small :math:`t`.
 The translation score rotates with the input and ignores translations; the rotation score and
 :math:`\psi` (unit ``(cos, sin)``, for placing O) are invariant. Cost and memory are linear in
 the number of residues at fixed ``k``.
@@ -238,12 +242,14 @@ class FrameScoreNetwork(nn.Module):
         for conv in self.convs:
             h = conv(h, edge_index, sh, e)  # [N, hidden.dim]
         out = self.vector_head(h)  # [N, 2, 3]
-        w = (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3], local frame
+        sigma_rot = self.diffuser.so3.sigma(t[batch])  # [N], radians
+        w = sigma_rot[:, None] * (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3]
         rot0 = rot @ rotvec_to_matrix(w)  # [N, 3, 3]
-        rot_score = self.diffuser.so3.score(-w, self.diffuser.so3.sigma(t[batch]))  # [N, 3]
+        rot_score = self.diffuser.so3.score(-w, sigma_rot)  # [N, 3]
         psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
         shape = (b, length)
-        x0 = center(unflatten(pos + cfg.trans_scale * out[:, 0], flat, shape), mask)
+        step = cfg.trans_scale * self.diffuser.r3.marginal(t[batch])[1]  # [N], Angstrom
+        x0 = center(unflatten(pos + step[:, None] * out[:, 0], flat, shape), mask)
         m = mask.to(x.dtype)[..., None]
         trans_score = self.diffuser.r3.score(x_c, x0, t) * m  # [B, L, 3]
         return {
