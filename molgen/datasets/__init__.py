@@ -13,6 +13,7 @@ from molgen.datasets.pdb_chains import (
     collate_backbones,
 )
 from molgen.datasets.prepare import PrepareSummary, prepare_chain_set
+from molgen.datasets.qm9 import QM9Molecules
 
 __all__ = [
     "BackboneBatch",
@@ -20,6 +21,7 @@ __all__ = [
     "LengthBucketSampler",
     "PDBChains",
     "PrepareSummary",
+    "QM9Molecules",
     "collate_backbones",
     "prepare_chain_set",
 ]

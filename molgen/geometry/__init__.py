@@ -24,9 +24,23 @@ from molgen.geometry.so3 import (
     vee,
 )
 from molgen.geometry.superposition import kabsch, rmsd, superimpose
+from molgen.geometry.torsions import (
+    apply_torsion_changes,
+    is_rotatable_bond,
+    rotatable_bonds,
+    rotating_side,
+    set_torsions,
+    torsion_angles,
+)
 
 __all__ = [
     "apply_rigid",
+    "apply_torsion_changes",
+    "is_rotatable_bond",
+    "rotatable_bonds",
+    "rotating_side",
+    "set_torsions",
+    "torsion_angles",
     "axis_angle_to_matrix",
     "backbone_dihedrals",
     "backbone_from_frames",
