@@ -29,6 +29,7 @@ from molgen.datasets import LengthBucketSampler, PDBChains, collate_backbones
 from molgen.errors import InputError
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
+from molgen.train.config import build_section, read_sections, resolve_data_path
 from molgen.train.trainer import TrainConfig, Trainer
 
 __all__ = ["DataConfig", "load_training_config", "train_backbone"]
@@ -49,43 +50,19 @@ class DataConfig:
     seed: int = 0
 
 
-def _build(cls, values: Mapping[str, Any], section: str, source: Path):
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InputError(f"unknown {section} setting(s): {', '.join(unknown)}", source)
-    return cls(**values)
-
-
 def load_training_config(path: str | os.PathLike) -> dict[str, Any]:
     """Read a training configuration file into typed sections ``data/model/loss/train``."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such configuration file", path)
-    import yaml
-
+    raw = read_sections(path, SECTIONS)
+    data = build_section(DataConfig, raw["data"], "data", path)
+    data.path = str(resolve_data_path(data.path, path.parent))
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(f"not a YAML/JSON file ({type(err).__name__})", path) from err
-    if not isinstance(raw, dict) or set(raw) - set(SECTIONS):
-        raise InputError(f"expected a mapping with sections {', '.join(SECTIONS)}", path)
-    data = _build(DataConfig, raw.get("data") or {}, "data", path)
-    data.path = str(_resolve_data_path(data.path, path.parent))
-    try:
-        model = FrameScoreNetworkConfig.from_dict(raw.get("model") or {})
-        train = TrainConfig.from_dict(raw.get("train") or {})
+        model = FrameScoreNetworkConfig.from_dict(raw["model"])
+        train = TrainConfig.from_dict(raw["train"])
     except (TypeError, ValueError) as err:
         raise InputError(str(err), path) from err
-    loss = _build(BackboneLossConfig, raw.get("loss") or {}, "loss", path)
+    loss = build_section(BackboneLossConfig, raw["loss"], "loss", path)
     return {"data": data, "model": model, "loss": loss, "train": train}
-
-
-def _resolve_data_path(value: str, base: Path) -> Path:
-    if "$MOLGEN_SHARED_DATA" in value and "MOLGEN_SHARED_DATA" not in os.environ:
-        os.environ["MOLGEN_SHARED_DATA"] = str(Path.cwd().parent / "shared" / "data")
-    path = Path(os.path.expandvars(os.path.expanduser(value)))
-    return path if path.is_absolute() else (base / path).resolve()
 
 
 def train_backbone(
