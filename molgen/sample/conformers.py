@@ -1,0 +1,302 @@
+r"""Generate molecular conformers by reverse torsional diffusion (Jing et al. 2022).
+
+For each input molecule: ``num`` seed conformers (:func:`molgen.chem.seed_conformers`,
+ETKDGv3 with fallbacks; they fix bond lengths, angles, rings and stereo), their rotatable
+torsions drawn from the uniform prior on the torus, then ``steps`` reverse steps
+(:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or probability-flow ODE) from
+:math:`t = 1` (:math:`\sigma_{\max}`) to :math:`t = 0` (:math:`\sigma_{\min}`) on an even
+time grid, i.e. log-spaced :math:`\sigma`, with the network's torsion scores. All conformers
+of all molecules are batched together (torch-geometric ``Batch``, ``batch_size`` conformers
+per network call); each step turns every torsion of the batch at once
+(:func:`~molgen.geometry.torsions.apply_torsion_changes` with a block-diagonal side mask).
+
+Then optionally MMFF94 relaxation, and every conformer goes through
+:func:`molgen.checks.check_conformers` against the input (stereo preserved, no clashes,
+bond geometry). Failing conformers are regenerated from new seeds up to ``max_resamples``
+times, and finally replaced by seed conformers that pass. Molecules without a rotatable bond
+get their seed conformers. A molecule that cannot be embedded yields an error in its
+:class:`ConformerResult`; the others go on. Coordinates in Angstrom, angles in radians.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from rdkit import Chem
+from rdkit.Chem import rdForceFieldHelpers
+from rdkit.Geometry import Point3D
+from rich.progress import Progress
+from torch_geometric.data import Batch
+
+from molgen.checks.molecule import check_conformers
+from molgen.chem.conformers import seed_conformers
+from molgen.datasets.conformer_data import TorsionGraph, batch_side_mask, torsion_graph
+from molgen.diffusion.torus import TorusDiffuser, wrap_angle
+from molgen.errors import InputError
+from molgen.geometry.torsions import (
+    apply_torsion_changes,
+    rotatable_bonds,
+    rotating_side,
+    torsion_angles,
+)
+from molgen.io.molecules import write_sdf
+
+__all__ = ["ConformerResult", "sample_conformers", "write_conformers"]
+
+RELAX = ("none", "mmff")
+
+
+@dataclass
+class ConformerResult:
+    """Conformers of one input molecule, or why there are none.
+
+    ``mol`` has ``num`` conformers (ids ``0..num-1``, Angstrom) and the input's hydrogen
+    convention; ``checks`` holds one :func:`molgen.checks.check_conformers` record per
+    conformer; ``replaced`` counts conformers regenerated after failing a check; ``method``
+    is ``"diffusion"`` or ``"seed"`` (no rotatable bond).
+    """
+
+    index: int
+    name: str
+    mol: Chem.Mol | None = None
+    error: str | None = None
+    checks: list[dict] = field(default_factory=list)
+    replaced: int = 0
+    method: str = ""
+
+
+def _seed(seed: int, index: int, round_: int) -> int:
+    """A 31-bit RDKit seed per (run seed, molecule, resampling round)."""
+    return int(np.random.SeedSequence([seed, index, round_]).generate_state(1)[0] >> 1)
+
+
+def _set_positions(mol: Chem.Mol, conf_id: int, pos: np.ndarray) -> None:
+    conf = mol.GetConformer(conf_id)
+    for i, (x, y, z) in enumerate(pos.tolist()):
+        conf.SetAtomPosition(i, Point3D(x, y, z))
+
+
+class _Sampler:
+    """Holds the network, diffuser, generator and settings of one :func:`sample_conformers`."""
+
+    def __init__(self, model, steps, device, ode, relax, batch_size, generator, bar) -> None:
+        self.net, self.steps, self.device, self.ode = model, steps, device, ode
+        self.relax, self.batch_size, self.generator, self.bar = relax, batch_size, generator, bar
+        self.dtype = next(model.parameters()).dtype
+        self.diffuser = TorusDiffuser()  # the training noise range (0.01 pi to pi)
+
+    @torch.no_grad()
+    def _diffuse(self, graphs: list[TorsionGraph]) -> np.ndarray:
+        """Reverse diffusion of one batch; positions ``[N, 3]`` (float64, Angstrom)."""
+        batch = Batch.from_data_list(graphs).to(self.device)
+        batch.x, batch.bond_attr = batch.x.to(self.dtype), batch.bond_attr.to(self.dtype)
+        pos, quads, mask = batch.pos.double(), batch.torsion_index, batch_side_mask(batch)
+        prior = self.diffuser.sample_prior(
+            len(quads), torch.float64, self.device, self.generator
+        )  # [T]
+        pos = apply_torsion_changes(
+            pos, quads, mask, wrap_angle(prior - torsion_angles(pos, quads))
+        )
+        times = torch.linspace(1.0, 0.0, self.steps + 1, dtype=torch.float64).tolist()
+        for t, t_next in zip(times[:-1], times[1:], strict=True):
+            batch.pos = pos.to(self.dtype)
+            score = self.net(batch, self.diffuser.sigma(t)).double()  # [T], radian^-1
+            theta = torsion_angles(pos, quads)
+            new = self.diffuser.reverse_step(
+                theta, score, t, t - t_next, generator=self.generator, ode=self.ode
+            )
+            pos = apply_torsion_changes(pos, quads, mask, wrap_angle(new - theta))
+            self.bar.advance("diffusion")
+        return pos.cpu().numpy()
+
+    def generate(self, requests: list[tuple[int, Chem.Mol, int, int]]) -> dict[int, Chem.Mol | str]:
+        """``(index, mol, count, seed)`` -> mol with Hs and ``count`` conformers, or an error."""
+        out: dict[int, Chem.Mol | str] = {}
+        graphs: list[tuple[int, int, TorsionGraph]] = []  # (index, conformer id, graph)
+        for index, mol, count, seed in requests:
+            try:
+                seeded = seed_conformers(mol, count, seed)
+            except InputError as err:
+                out[index] = str(err)
+                continue
+            finally:
+                self.bar.advance("embedding")
+            out[index] = seeded
+            quads = rotatable_bonds(seeded)
+            if len(quads) == 0:
+                continue
+            template = torsion_graph(seeded, 0, rotating_side(seeded, quads))
+            for conf in seeded.GetConformers():
+                graph = template.clone()
+                graph.pos = torch.as_tensor(conf.GetPositions(), dtype=torch.float64)
+                graphs.append((index, conf.GetId(), graph))
+        chunks = [graphs[i : i + self.batch_size] for i in range(0, len(graphs), self.batch_size)]
+        self.bar.grow("diffusion", len(chunks) * self.steps)
+        for chunk in chunks:
+            pos = self._diffuse([graph for _, _, graph in chunk])
+            start = 0
+            for index, conf_id, graph in chunk:
+                _set_positions(out[index], conf_id, pos[start : start + graph.num_nodes])
+                start += graph.num_nodes
+        if self.relax == "mmff":
+            for mol in out.values():
+                if isinstance(mol, Chem.Mol) and rdForceFieldHelpers.MMFFHasAllMoleculeParams(mol):
+                    rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(mol, numThreads=1, maxIters=500)
+        return out
+
+
+class _Bar:
+    """Two rich progress tasks (embedding, diffusion) whose totals grow as work is found."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks = {name: progress.add_task(name, total=0) for name in ("embedding", "diffusion")}
+
+    def grow(self, name: str, amount: int) -> None:
+        task = self.tasks[name]
+        self.progress.update(task, total=self.progress.tasks[task].total + amount)
+
+    def advance(self, name: str) -> None:
+        self.progress.advance(self.tasks[name])
+
+
+def _failing(checks: list[dict]) -> list[int]:
+    return [k for k, record in enumerate(checks) if not record["checks_passed"]]
+
+
+def sample_conformers(
+    model: torch.nn.Module,
+    mols: Sequence[Chem.Mol],
+    num: int,
+    *,
+    steps: int = 20,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    relax: str = "none",
+    batch_size: int = 256,
+    ode: bool = False,
+    max_resamples: int = 2,
+    progress: bool = True,
+) -> list[ConformerResult]:
+    """Generate ``num`` conformers of every molecule in ``mols`` (module docstring).
+
+    Parameters
+    ----------
+    model : TorsionScoreNetwork
+        Trained torsion score network (put in eval mode and moved to ``device`` here).
+    mols : sequence of rdkit.Chem.Mol
+        Sanitized input molecules, with or without explicit hydrogens; their tetrahedral and
+        E/Z stereo is kept. Existing conformers are ignored.
+    num : int
+        Conformers per molecule (>= 1).
+    steps : int
+        Reverse diffusion steps (>= 1).
+    seed : int
+        Seeds the embedding and the ``torch.Generator`` on ``device``: same seed, same device,
+        same coordinates.
+    relax : {"none", "mmff"}
+        MMFF94 optimisation of every output conformer (when MMFF has parameters).
+    batch_size : int
+        Conformers per network call.
+    ode : bool
+        Probability-flow ODE instead of the reverse SDE.
+    max_resamples : int
+        Regeneration rounds for conformers failing a check before seed conformers that pass
+        replace them.
+
+    Returns
+    -------
+    list of ConformerResult
+        One per input molecule, in input order.
+    """
+    if num < 1 or steps < 1 or batch_size < 1:
+        raise ValueError(f"need num, steps, batch_size >= 1, got {num}, {steps}, {batch_size}")
+    if relax not in RELAX:
+        raise ValueError(f"relax must be one of {RELAX}, got {relax!r}")
+    device = torch.device(device)
+    model = model.to(device).eval()
+    generator = torch.Generator(device=device).manual_seed(seed)
+    names = [
+        m.GetProp("_Name") if m.HasProp("_Name") and m.GetProp("_Name") else f"mol_{i}"
+        for i, m in enumerate(mols)
+    ]
+    results = [ConformerResult(i, name) for i, name in enumerate(names)]
+    with Progress(disable=not progress, transient=False) as progress_bar:
+        bar = _Bar(progress_bar)
+        bar.grow("embedding", len(mols))
+        sampler = _Sampler(model, steps, device, ode, relax, batch_size, generator, bar)
+        first = sampler.generate([(i, m, num, _seed(seed, i, 0)) for i, m in enumerate(mols)])
+        outputs: dict[int, Chem.Mol] = {}
+        for i, value in first.items():
+            if isinstance(value, str):
+                results[i].error = value
+                continue
+            outputs[i] = value
+            results[i].checks = check_conformers(value, reference=mols[i])
+        for round_ in range(1, max_resamples + 2):
+            bad = {i: _failing(results[i].checks) for i in outputs}
+            bad = {i: ids for i, ids in bad.items() if ids}
+            if not bad:
+                break
+            bar.grow("embedding", len(bad))
+            final = round_ == max_resamples + 1
+            factor = 4 if final else 2  # spare conformers in case some fail again
+            requests = [
+                (i, mols[i], factor * len(ids), _seed(seed, i, round_)) for i, ids in bad.items()
+            ]
+            fresh = (
+                {i: _plain_seeds(mols[i], n, s, relax) for i, _, n, s in requests}
+                if final
+                else sampler.generate(requests)
+            )
+            for i, ids in bad.items():
+                if isinstance(fresh[i], str):
+                    continue
+                new_checks = check_conformers(fresh[i], reference=mols[i])
+                good = [k for k, record in enumerate(new_checks) if record["checks_passed"]]
+                for k, source in zip(ids, good, strict=False):
+                    pos = fresh[i].GetConformer(source).GetPositions()
+                    _set_positions(outputs[i], k, pos)
+                    results[i].checks[k] = {**new_checks[source], "conformer_id": k}
+                    results[i].replaced += 1
+    for i, mol in outputs.items():
+        results[i].method = "diffusion" if len(rotatable_bonds(mol)) else "seed"
+        has_hs = any(atom.GetAtomicNum() == 1 for atom in mols[i].GetAtoms())
+        results[i].mol = mol if has_hs else Chem.RemoveHs(mol)
+    return results
+
+
+def _plain_seeds(mol: Chem.Mol, count: int, seed: int, relax: str) -> Chem.Mol | str:
+    """Seed conformers (no diffusion), relaxed like the rest; last resort for failing ones."""
+    try:
+        seeded = seed_conformers(mol, count, seed)
+    except InputError as err:
+        return str(err)
+    if relax == "mmff" and rdForceFieldHelpers.MMFFHasAllMoleculeParams(seeded):
+        rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(seeded, numThreads=1, maxIters=500)
+    return seeded
+
+
+def write_conformers(
+    results: Sequence[ConformerResult], out_path: str | Path, overwrite: bool = False
+) -> Path:
+    """Write every conformer of every successful result as one SDF record.
+
+    Each record carries ``input_index`` (0-based position in the input), ``input_name``,
+    ``conformer_id`` and ``molgen_checks_passed`` (1/0) with ``molgen_failed_checks``.
+    """
+    mols, props = [], []
+    for result in results:
+        if result.mol is None:
+            continue
+        mol = Chem.Mol(result.mol)
+        for conf, record in zip(mol.GetConformers(), result.checks, strict=True):
+            conf.SetIntProp("molgen_checks_passed", int(bool(record["checks_passed"])))
+            conf.SetProp("molgen_failed_checks", ",".join(record["failed_checks"]))
+        mols.append(mol)
+        props.append({"input_index": result.index, "input_name": result.name})
+    return write_sdf(mols, out_path, properties=props, overwrite=overwrite)
