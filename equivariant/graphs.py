@@ -75,8 +75,19 @@ def _neighbours(
         if r is not None:
             valid &= d2 < r * r
         d2 = d2.masked_fill(~valid, float("inf"))
-        # Stable sort: ties in distance keep ascending source order.
-        d2, order = torch.sort(d2, dim=1, stable=True)  # [C, W]
+        if width_out < width:  # k-NN: keep the candidates up to the k-th distance only
+            kth = torch.topk(d2, width_out, dim=1, largest=False).values[:, -1:]  # [C, 1]
+            # Ties at the k-th distance go to the lower source index: rank them by column.
+            tied = d2 == kth
+            room = width_out - (d2 < kth).sum(1, keepdim=True)
+            d2 = torch.where((d2 > kth) | (tied & (tied.cumsum(1) > room)), float("inf"), d2)
+            # The (at most k) kept candidates, then ordered by (distance, source): O(k log k).
+            d2, order = torch.topk(d2, width_out, dim=1, largest=False)  # [C, K]
+            order, perm = torch.sort(order, dim=1)
+            d2, perm = torch.sort(d2.gather(1, perm), dim=1, stable=True)
+            order = order.gather(1, perm)
+        else:  # stable sort: ties in distance keep ascending source order
+            d2, order = torch.sort(d2, dim=1, stable=True)  # [C, W]
         keep = torch.isfinite(d2[:, :width_out])  # [C, W_out]
         rows, cols = keep.nonzero(as_tuple=True)  # row-major: by target, then rank
         edges.append(torch.stack([src[rows, order[rows, cols]], tgt[rows]]))

@@ -114,3 +114,13 @@ def test_bad_batch_raises():
         knn_graph(pos, 2, torch.tensor([0, 0, 1]))
     with pytest.raises(ValueError, match="pos"):
         knn_graph(torch.randn(4, 2), 2)
+
+
+@pytest.mark.parametrize("k", [1, 5, 7])
+def test_knn_graph_breaks_distance_ties_by_source_index(k):
+    """On an integer lattice (many equal distances) knn_graph == brute force, whose ties go to
+    the lower source index, including ties at the k-th distance."""
+    g = torch.Generator().manual_seed(3)
+    pos = torch.randint(0, 3, (60, 3), generator=g).double()
+    batch = torch.cat([torch.zeros(25, dtype=torch.long), torch.ones(35, dtype=torch.long)])
+    assert torch.equal(knn_graph(pos, k, batch), _brute_force(pos, batch, False, k=k))
