@@ -43,9 +43,17 @@ from molgen.geometry.torsions import (
     rotating_side,
     torsion_angles,
 )
-from molgen.io.molecules import write_sdf
+from molgen.io.molecules import read_smiles, write_sdf
+from molgen.io.structure import read_text
 
-__all__ = ["ConformerResult", "sample_conformers", "write_conformers"]
+__all__ = [
+    "ConformerResult",
+    "InputFailure",
+    "molecule_seed",
+    "read_smiles_lenient",
+    "sample_conformers",
+    "write_conformers",
+]
 
 RELAX = ("none", "mmff")
 
@@ -69,8 +77,38 @@ class ConformerResult:
     method: str = ""
 
 
-def _seed(seed: int, index: int, round_: int) -> int:
-    """A 31-bit RDKit seed per (run seed, molecule, resampling round)."""
+@dataclass
+class InputFailure:
+    """An input entry that could not be read (e.g. a bad SMILES line); sampling skips it."""
+
+    name: str
+    error: str
+
+
+def read_smiles_lenient(path: str | Path) -> list[Chem.Mol | InputFailure]:
+    """Read a ``.smi`` file like :func:`molgen.io.read_smiles_file`, one entry per SMILES line.
+
+    An unparsable SMILES becomes an :class:`InputFailure` naming the file and line instead of
+    aborting the whole file; a missing or empty file still raises ``InputError``.
+    """
+    path = Path(path)
+    entries: list[Chem.Mol | InputFailure] = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        fields = line.split(None, 1)
+        if not fields or fields[0].startswith("#"):
+            continue
+        name = fields[1].strip() if len(fields) > 1 else f"{path.stem}_{number}"
+        try:
+            entries.append(read_smiles(fields[0], name))
+        except InputError as err:
+            entries.append(InputFailure(name, f"{path}: line {number}: {err}"))
+    if not entries:
+        raise InputError("no SMILES found", path)
+    return entries
+
+
+def molecule_seed(seed: int, index: int, round_: int = 0) -> int:
+    """The 31-bit RDKit embedding seed of molecule ``index`` in a resampling round."""
     return int(np.random.SeedSequence([seed, index, round_]).generate_state(1)[0] >> 1)
 
 
@@ -188,9 +226,10 @@ def sample_conformers(
     ----------
     model : TorsionScoreNetwork
         Trained torsion score network (put in eval mode and moved to ``device`` here).
-    mols : sequence of rdkit.Chem.Mol
+    mols : sequence of rdkit.Chem.Mol or InputFailure
         Sanitized input molecules, with or without explicit hydrogens; their tetrahedral and
-        E/Z stereo is kept. Existing conformers are ignored.
+        E/Z stereo is kept. Existing conformers are ignored. An :class:`InputFailure` entry
+        (unreadable input) gives a result carrying its error.
     num : int
         Conformers per molecule (>= 1).
     steps : int
@@ -220,16 +259,19 @@ def sample_conformers(
     device = torch.device(device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(seed)
-    names = [
-        m.GetProp("_Name") if m.HasProp("_Name") and m.GetProp("_Name") else f"mol_{i}"
-        for i, m in enumerate(mols)
-    ]
-    results = [ConformerResult(i, name) for i, name in enumerate(names)]
+    results = []
+    for i, m in enumerate(mols):
+        if isinstance(m, InputFailure):
+            results.append(ConformerResult(i, m.name, error=m.error))
+            continue
+        name = m.GetProp("_Name") if m.HasProp("_Name") and m.GetProp("_Name") else f"mol_{i}"
+        results.append(ConformerResult(i, name))
+    valid = [(i, m) for i, m in enumerate(mols) if isinstance(m, Chem.Mol)]
     with Progress(disable=not progress, transient=False) as progress_bar:
         bar = _Bar(progress_bar)
-        bar.grow("embedding", len(mols))
+        bar.grow("embedding", len(valid))
         sampler = _Sampler(model, steps, device, ode, relax, batch_size, generator, bar)
-        first = sampler.generate([(i, m, num, _seed(seed, i, 0)) for i, m in enumerate(mols)])
+        first = sampler.generate([(i, m, num, molecule_seed(seed, i, 0)) for i, m in valid])
         outputs: dict[int, Chem.Mol] = {}
         for i, value in first.items():
             if isinstance(value, str):
@@ -246,7 +288,8 @@ def sample_conformers(
             final = round_ == max_resamples + 1
             factor = 4 if final else 2  # spare conformers in case some fail again
             requests = [
-                (i, mols[i], factor * len(ids), _seed(seed, i, round_)) for i, ids in bad.items()
+                (i, mols[i], factor * len(ids), molecule_seed(seed, i, round_))
+                for i, ids in bad.items()
             ]
             fresh = (
                 {i: _plain_seeds(mols[i], n, s, relax) for i, _, n, s in requests}
