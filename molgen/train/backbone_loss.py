@@ -86,9 +86,11 @@ def backbone_loss(
     batch: BackboneBatch,
     generator: torch.Generator,
     config: BackboneLossConfig | None = None,
+    t: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """One training loss of ``model`` (a FrameScoreNetwork, possibly DDP-wrapped) on ``batch``.
 
+    ``t`` (``[B]``) fixes the diffusion times instead of drawing them (for evaluation per t).
     Returns the scalar loss and a dict of float metrics (each term, for the CSV log).
     """
     cfg = config or BackboneLossConfig()
@@ -99,8 +101,9 @@ def backbone_loss(
     x_0 = center(x_0, mask)  # [B, L, 3], Angstrom
     atoms_0 = batch.atoms - (batch.translations - x_0)[:, :, None, :]  # same shift, [B, L, 4, 3]
     dtype, device = x_0.dtype, x_0.device
-    u = torch.rand(mask.shape[0], dtype=dtype, device=device, generator=generator)
-    t = cfg.min_t + (1 - cfg.min_t) * u  # [B]
+    if t is None:
+        u = torch.rand(mask.shape[0], dtype=dtype, device=device, generator=generator)
+        t = cfg.min_t + (1 - cfg.min_t) * u  # [B]
     noisy = diffuser.sample_marginal((rot_0, x_0), t, mask=mask, generator=generator)
 
     res = batch.residue_index
