@@ -1,0 +1,64 @@
+"""Tests for ``molgen sample conformers`` on a tiny, randomly initialised torsion model."""
+
+from __future__ import annotations
+
+import pytest
+from rdkit import Chem
+
+from molgen.cli import main
+from molgen.io import read_sdf
+from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig, save
+
+TINY = {"hidden_irreps": "8x0e + 2x1o + 2x1e + 2x0o", "num_layers": 1, "mlp_dim": 16}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("torsion_model")
+    return save(TorsionScoreNetwork(TorsionScoreNetworkConfig(**TINY)), folder, overwrite=True)
+
+
+def _run(tiny_model, out, *inputs):
+    args = ["sample", "conformers", *inputs, "--num", "3", "--steps", "4", "-q"]
+    return main([*args, "--model", str(tiny_model), "--out", str(out), "--device", "cpu"])
+
+
+def test_smiles_in_sdf_out_keeps_stereo(tiny_model, tmp_path):
+    """A chiral SMILES gives 3 SDF records, each with the input's R/S and its conformer id."""
+    out = tmp_path / "conf.sdf"
+    smiles = "C[C@H](N)C(=O)OCC/C=C/C"
+    assert _run(tiny_model, out, "--smiles", smiles) == 0
+    records = read_sdf(out)
+    assert len(records) == 3
+    assert sorted(int(m.GetProp("conformer_id")) for m in records) == [0, 1, 2]
+    reference = Chem.MolToSmiles(Chem.MolFromSmiles(smiles))
+    for mol in records:
+        Chem.AssignStereochemistryFrom3D(mol)
+        assert Chem.MolToSmiles(Chem.RemoveHs(mol)) == reference
+
+
+def test_smiles_file_with_a_bad_line_reports_and_continues(tiny_model, tmp_path, capsys):
+    """A bad SMILES line is reported on stderr; the other molecules are still written."""
+    smi = tmp_path / "in.smi"
+    smi.write_text("CCO ethanol\nnot_a_smiles broken\nCCCC butane\n")
+    out = tmp_path / "out.sdf"
+    assert _run(tiny_model, out, "--smiles-file", str(smi)) == 0
+    names = {m.GetProp("input_name") for m in read_sdf(out)}
+    assert names == {"ethanol", "butane"}
+    assert "broken" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        (["--smiles", "C1CC"], "C1CC"),
+        ([], "exactly one"),
+        (["--smiles", "CCO", "--relax", "uff"], "--relax"),
+    ],
+)
+def test_bad_requests_are_one_line_errors(tiny_model, tmp_path, capsys, inputs, message):
+    """Unparsable SMILES, no input, unknown relaxation: exit 2 with one line."""
+    assert _run(tiny_model, tmp_path / "x.sdf", *inputs) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "x.sdf").exists()
