@@ -7,6 +7,17 @@ human-facing reports). Batched tensors put the batch dimensions first; backbone 
 
 from molgen.errors import InputError
 
+
+def score_structures(*args, **kwargs):
+    """Checks plus learned plausibility scores, one row per chain or conformer.
+
+    See :func:`molgen.score.score_structures` (imported lazily: it pulls in torch and e3nn).
+    """
+    from molgen.score import score_structures as _score_structures
+
+    return _score_structures(*args, **kwargs)
+
+
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "__version__"]
+__all__ = ["InputError", "__version__", "score_structures"]
