@@ -9,7 +9,7 @@ properties (``conf.SetDoubleProp``...), ``conformer_id`` and any extra propertie
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from io import StringIO
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from molgen.errors import InputError
 from molgen.io.structure import read_text
 from molgen.io.tables import atomic_write_text
 
-__all__ = ["read_sdf", "read_smiles", "read_smiles_file", "write_sdf"]
+__all__ = ["read_sdf", "read_smiles", "read_smiles_file", "smiles_lines", "write_sdf"]
 
 _NAN = re.compile(r"\b(nan|inf)\b", re.IGNORECASE)
 
@@ -56,6 +56,21 @@ def read_smiles(smiles: str, name: str | None = None, *, add_hs: bool = False) -
     return mol
 
 
+def smiles_lines(path: str | Path) -> Iterator[tuple[int, str, str]]:
+    """``(line number, SMILES, name)`` for each entry of a ``.smi`` file.
+
+    One ``SMILES [name]`` per line; ``#`` comments and blank lines are skipped; an entry without
+    a name is called ``<file stem>_<line number>``. A missing or unreadable file is an
+    :class:`InputError`.
+    """
+    path = Path(path)
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        fields = line.split(None, 1)
+        if not fields or fields[0].startswith("#"):
+            continue
+        yield number, fields[0], fields[1].strip() if len(fields) > 1 else f"{path.stem}_{number}"
+
+
 def read_smiles_file(path: str | Path, *, add_hs: bool = False) -> list[Chem.Mol]:
     """Read a ``.smi`` file: one ``SMILES [name]`` per line (``#`` comments, blanks skipped).
 
@@ -68,13 +83,9 @@ def read_smiles_file(path: str | Path, *, add_hs: bool = False) -> list[Chem.Mol
     """
     path = Path(path)
     mols = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        fields = line.split(None, 1)
-        if not fields or fields[0].startswith("#"):
-            continue
-        name = fields[1].strip() if len(fields) > 1 else f"{path.stem}_{number}"
+    for number, smiles, name in smiles_lines(path):
         try:
-            mols.append(read_smiles(fields[0], name, add_hs=add_hs))
+            mols.append(read_smiles(smiles, name, add_hs=add_hs))
         except InputError as exc:
             raise InputError(f"line {number}: {exc}", path) from None
     if not mols:

@@ -43,8 +43,7 @@ from molgen.geometry.torsions import (
     rotating_side,
     torsion_angles,
 )
-from molgen.io.molecules import read_smiles, write_sdf
-from molgen.io.structure import read_text
+from molgen.io.molecules import read_smiles, smiles_lines, write_sdf
 
 __all__ = [
     "ConformerResult",
@@ -93,13 +92,9 @@ def read_smiles_lenient(path: str | Path) -> list[Chem.Mol | InputFailure]:
     """
     path = Path(path)
     entries: list[Chem.Mol | InputFailure] = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        fields = line.split(None, 1)
-        if not fields or fields[0].startswith("#"):
-            continue
-        name = fields[1].strip() if len(fields) > 1 else f"{path.stem}_{number}"
+    for number, smiles, name in smiles_lines(path):
         try:
-            entries.append(read_smiles(fields[0], name))
+            entries.append(read_smiles(smiles, name))
         except InputError as err:
             entries.append(InputFailure(name, f"{path}: line {number}: {err}"))
     if not entries:
