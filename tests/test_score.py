@@ -79,7 +79,7 @@ def test_missing_path_is_input_error(tmp_path):
 
 def test_missing_bundled_model_warns(monkeypatch):
     """Without bundled weights: one warning per model kind, model_score None, checks decide."""
-    monkeypatch.setattr("molgen.models.checkpoint.bundled_names", lambda: [])
+    monkeypatch.setattr("molgen.models.bundled_names", lambda: [])
     with pytest.warns(UserWarning, match="bundled 'backbone' model is not installed"):
         rows = score_structures([PDB], progress=False)
     assert all(r["model_score"] is None for r in rows)

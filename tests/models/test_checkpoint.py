@@ -123,5 +123,5 @@ def test_missing_or_garbled_config_and_unknown_name(saved, tmp_path):
     (path / "config.json").unlink()
     with pytest.raises(InputError, match="missing config.json"):
         load(path)
-    with pytest.raises(InputError, match=r"bundled: none"):
+    with pytest.raises(InputError, match=r"no-such-model: .* \(bundled: "):
         load("no-such-model")
