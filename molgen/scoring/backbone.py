@@ -8,12 +8,14 @@ one the network was trained on (:mod:`molgen.train.backbone_loss`, same weights 
 
 .. math::
 
-    e_i(t) = w_x \frac{\|\hat x_{0,i} - x_{0,i}\|^2}{s^2}
-        + w_R \frac{\|\hat s_{R,i} - s_{R,i}\|^2}{\mathbb E\|s_R\|^2(t)},
+    e_i(t) = \lambda(t) \frac{\|\hat x_{0,i} - x_{0,i}\|^2}{s^2}
+        + \frac{\|\hat s_{R,i} - s_{R,i}\|^2}{\mathbb E\|s_R\|^2(t)},
     \qquad \text{model\_score} = -\frac{1}{K}\sum_k \operatorname{mean}_i e_i(t_k),
 
-with :math:`s` = 10 Angstrom, :math:`w_x = 1`, :math:`w_R = 0.5`. A structure that looks like
-the training data is easy to denoise, so higher is more plausible; 0 is a perfect denoiser.
+with :math:`s` = 10 Angstrom and the training loss's EDM weight
+:math:`\lambda(t) = 1 + \alpha_t^2/\sigma_t^2`, so each grid time counts on one scale. A
+structure that looks like the training data is easy to denoise, so higher is more plausible;
+0 is a perfect denoiser.
 
 Why denoising error and not a probability-flow ODE likelihood: it needs one network call per
 grid time (4 by default) instead of hundreds of ODE steps plus divergence estimates, it is
@@ -73,7 +75,7 @@ def _score_batch(
     mask = batch.mask
     rot_0, x_0 = batch.rotations.to(dtype), center(batch.translations.to(dtype), mask)
     trans_err = torch.zeros(len(items), dtype=torch.float64, device=device)
-    rot_err = torch.zeros_like(trans_err)
+    rot_err, error = torch.zeros_like(trans_err), torch.zeros_like(trans_err)
     for k, t_value in enumerate(t_grid):
         rot_t, x_t, rot_score = (
             torch.empty_like(rot_0),
@@ -96,11 +98,13 @@ def _score_batch(
         x_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2
         norm = diffuser.so3.score_norm(diffuser.so3.sigma(t)).to(dtype)  # [B]
         r_err = ((out["rot_score"] - rot_score) ** 2).sum(-1) / norm[:, None]  # [B, L]
-        trans_err += ((x_err * m).sum(-1) / count).double()
-        rot_err += ((r_err * m).sum(-1) / count).double()
-    trans_err, rot_err = trans_err / len(t_grid), rot_err / len(t_grid)
-    error = cfg.trans_weight * trans_err / cfg.length_unit**2 + cfg.rot_weight * rot_err
-    return torch.stack([-error, trans_err, rot_err], -1).cpu().numpy()
+        x_err = ((x_err * m).sum(-1) / count).double()  # [B]
+        r_err = ((r_err * m).sum(-1) / count).double()
+        alpha, sigma = diffuser.r3.marginal(torch.tensor(t_value, dtype=torch.float64))
+        error += float(1 + alpha**2 / sigma**2) * x_err / cfg.length_unit**2 + r_err
+        trans_err, rot_err = trans_err + x_err, rot_err + r_err
+    k = len(t_grid)
+    return torch.stack([-error / k, trans_err / k, rot_err / k], -1).cpu().numpy()
 
 
 def backbone_model_scores(
