@@ -6,7 +6,14 @@ Lengths in Angstrom, angles in radians; see :mod:`molgen.models.backbone` and
 """
 
 from molgen.models.backbone import FrameScoreNetwork, FrameScoreNetworkConfig
-from molgen.models.checkpoint import bundled_names, load, read_config, register_model, save
+from molgen.models.checkpoint import (
+    bundled_names,
+    load,
+    read_config,
+    register_model,
+    save,
+    update_extra,
+)
 from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
 
 register_model(FrameScoreNetwork)
@@ -22,4 +29,5 @@ __all__ = [
     "read_config",
     "register_model",
     "save",
+    "update_extra",
 ]

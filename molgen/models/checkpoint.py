@@ -39,6 +39,7 @@ __all__ = [
     "read_config",
     "register_model",
     "save",
+    "update_extra",
 ]
 
 FORMAT_VERSION = 1
@@ -190,4 +191,19 @@ def load(path_or_name: str | os.PathLike, device: str | torch.device = "cpu") ->
     if wrong:
         raise InputError(f"weights do not fit {cls.__name__}: e.g. {wrong[0]!r}", path)
     model.load_state_dict(state, strict=True)
+    model.extra = dict(header.get("extra") or {})  # e.g. the learned score's calibration
     return model.to(device).eval()
+
+
+def update_extra(path_or_name: str | os.PathLike, **values: Any) -> Path:
+    """Set keys of a checkpoint's ``"extra"`` (JSON-serialisable values); return the config path.
+
+    Rewrites ``config.json`` atomically; the weights are untouched.
+    """
+    header = read_config(path_or_name)
+    header["extra"] = {**(header.get("extra") or {}), **values}
+    path = _resolve(path_or_name) / CONFIG_FILE
+    text = json.dumps(header, indent=2, sort_keys=True) + "\n"
+    path.with_suffix(".json.tmp").write_text(text)
+    os.replace(path.with_suffix(".json.tmp"), path)
+    return path

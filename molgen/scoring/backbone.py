@@ -10,17 +10,27 @@ one the network was trained on (:mod:`molgen.train.backbone_loss`, same weights 
 
     e_i(t) = \lambda(t) \frac{\|\hat x_{0,i} - x_{0,i}\|^2}{s^2}
         + \frac{\|\hat s_{R,i} - s_{R,i}\|^2}{\mathbb E\|s_R\|^2(t)},
-    \qquad \text{model\_score} = -\frac{1}{K}\sum_k \operatorname{mean}_i e_i(t_k),
+    \qquad E_k = \operatorname{mean}_i e_i(t_k),
 
 with :math:`s` = 10 Angstrom and the training loss's EDM weight
-:math:`\lambda(t) = 1 + \alpha_t^2/\sigma_t^2`, so each grid time counts on one scale. A
-structure that looks like the training data is easy to denoise, so higher is more plausible;
-0 is a perfect denoiser.
+:math:`\lambda(t) = 1 + \alpha_t^2/\sigma_t^2`. Each grid time tests another scale: small
+:math:`t` the local geometry (coordinate noise, segment swaps, mirror images), large :math:`t`
+the global shape (a straight 100-residue helix is trivial to denoise locally but looks nothing
+like a folded chain once blurred). So the score is the worst standardised error over the grid,
+
+.. math::
+
+    z_k = \frac{\log E_k - \mu_k}{s_k}, \qquad \text{model\_score} = -\max_k z_k,
+
+where :math:`\mu_k, s_k` are the mean and standard deviation of :math:`\log E_k` over real
+train chains (:func:`calibrate`, stored with the weights under ``extra.score_calibration``).
+Higher is more plausible; about -1 is typical of real chains (the largest of a few standard
+normal deviates), below -3 means some noise level is 3 standard deviations harder to denoise
+than for real proteins. A model without calibration uses :math:`\mu = 0, s = 1`.
 
 Why denoising error and not a probability-flow ODE likelihood: it needs one network call per
-grid time (4 by default) instead of hundreds of ODE steps plus divergence estimates, it is
-exactly the quantity the network was trained to minimise, and the small times of the grid
-(translation noise about 0.5-3 Angstrom) are where real chains and distorted ones differ.
+grid time (5 by default) instead of hundreds of ODE steps plus divergence estimates, and it is
+exactly the quantity the network was trained to minimise.
 
 Determinism: the noise of a structure comes from a generator seeded by ``(seed, k)`` only, so
 every structure of a given length sees the same noise draws (common random numbers: a chain
@@ -31,6 +41,7 @@ structures share the batch. Batches group similar lengths; the network ignores p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -40,11 +51,34 @@ from molgen.datasets.pdb_chains import BackboneItem, _generator, collate_backbon
 from molgen.diffusion.se3 import center
 from molgen.train.backbone_loss import BackboneLossConfig
 
-__all__ = ["DEFAULT_T_GRID", "backbone_model_scores"]
+__all__ = ["DEFAULT_T_GRID", "ScoreCalibration", "backbone_model_scores", "calibrate"]
 
-#: Diffusion times of the score (translation noise about 0.45, 0.9, 3 and 4.5 Angstrom RMS
-#: per coordinate under the default VP schedule).
-DEFAULT_T_GRID = (0.01, 0.03, 0.1, 0.2)
+#: Diffusion times of the score (translation noise sigma_t / alpha_t of about 0.45, 1.1, 3.4,
+#: 11 and 250 Angstrom RMS per coordinate under the default VP schedule).
+DEFAULT_T_GRID = (0.01, 0.03, 0.1, 0.3, 0.8)
+
+
+@dataclass(frozen=True)
+class ScoreCalibration:
+    """Mean and standard deviation of the log denoising error at each grid time (real chains)."""
+
+    t_grid: tuple[float, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    chains: int = 0
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_model(cls, model: nn.Module, t_grid: Sequence[float]) -> ScoreCalibration:
+        """The calibration stored with ``model`` for this grid, else the identity (0, 1)."""
+        stored = getattr(model, "extra", {}).get("score_calibration")
+        grid = np.asarray(stored["t_grid"] if stored else [], dtype=float)
+        if grid.shape == (len(t_grid),) and np.allclose(grid, t_grid):
+            return cls(*(tuple(stored[k]) for k in ("t_grid", "mean", "std")), stored["chains"])
+        k = len(t_grid)
+        return cls(tuple(t_grid), (0.0,) * k, (1.0,) * k)
 
 
 def _item(atoms: np.ndarray) -> BackboneItem:
@@ -67,7 +101,7 @@ def _score_batch(
     seed: int,
     device: torch.device,
 ) -> np.ndarray:
-    """Per-structure ``[B, 3]`` (score, translation error in A^2, normalised rotation error)."""
+    """Per structure: errors ``E_k`` ``[B, K]``, mean translation (A^2) and rotation errors."""
     cfg = BackboneLossConfig()
     diffuser = model.diffuser
     dtype = next(model.parameters()).dtype
@@ -75,7 +109,8 @@ def _score_batch(
     mask = batch.mask
     rot_0, x_0 = batch.rotations.to(dtype), center(batch.translations.to(dtype), mask)
     trans_err = torch.zeros(len(items), dtype=torch.float64, device=device)
-    rot_err, error = torch.zeros_like(trans_err), torch.zeros_like(trans_err)
+    rot_err = torch.zeros_like(trans_err)
+    errors = []
     for k, t_value in enumerate(t_grid):
         rot_t, x_t, rot_score = (
             torch.empty_like(rot_0),
@@ -101,10 +136,65 @@ def _score_batch(
         x_err = ((x_err * m).sum(-1) / count).double()  # [B]
         r_err = ((r_err * m).sum(-1) / count).double()
         alpha, sigma = diffuser.r3.marginal(torch.tensor(t_value, dtype=torch.float64))
-        error += float(1 + alpha**2 / sigma**2) * x_err / cfg.length_unit**2 + r_err
+        errors.append(float(1 + alpha**2 / sigma**2) * x_err / cfg.length_unit**2 + r_err)
         trans_err, rot_err = trans_err + x_err, rot_err + r_err
     k = len(t_grid)
-    return torch.stack([-error / k, trans_err / k, rot_err / k], -1).cpu().numpy()
+    return (
+        torch.stack(errors, -1).cpu().numpy(),
+        (trans_err / k).cpu().numpy(),
+        (rot_err / k).cpu().numpy(),
+    )
+
+
+def denoising_errors(
+    model: nn.Module,
+    backbones: Sequence[np.ndarray],
+    *,
+    seed: int = 0,
+    t_grid: Sequence[float] = DEFAULT_T_GRID,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``E [N, K]`` (module docstring) with mean translation (A^2) and rotation errors ``[N]``.
+
+    Rows of backbones with fewer than 2 complete residues are NaN.
+    """
+    device = torch.device(device)
+    items = [_item(a) for a in backbones]
+    errors = np.full((len(items), len(t_grid)), np.nan)
+    trans, rot = np.full(len(items), np.nan), np.full(len(items), np.nan)
+    order = sorted(
+        (i for i, it in enumerate(items) if len(it.mask) >= 2), key=lambda i: len(items[i].mask)
+    )
+    for start in range(0, len(order), max(1, batch_size)):
+        chunk = order[start : start + max(1, batch_size)]
+        e, x, r = _score_batch(model, [items[i] for i in chunk], t_grid, seed, device)
+        errors[chunk], trans[chunk], rot[chunk] = e, x, r
+    return errors, trans, rot
+
+
+def calibrate(
+    model: nn.Module,
+    backbones: Sequence[np.ndarray],
+    *,
+    seed: int = 0,
+    t_grid: Sequence[float] = DEFAULT_T_GRID,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+) -> ScoreCalibration:
+    """Mean and standard deviation of log E_k over ``backbones`` (real train chains)."""
+    errors, _, _ = denoising_errors(
+        model, backbones, seed=seed, t_grid=t_grid, batch_size=batch_size, device=device
+    )
+    logs = np.log(errors[np.isfinite(errors).all(-1)])
+    if len(logs) < 2:
+        raise ValueError("need at least 2 backbones with 2 or more complete residues")
+    return ScoreCalibration(
+        tuple(float(t) for t in t_grid),
+        tuple(logs.mean(0).tolist()),
+        tuple(logs.std(0, ddof=1).tolist()),
+        len(logs),
+    )
 
 
 def backbone_model_scores(
@@ -136,26 +226,25 @@ def backbone_model_scores(
     Returns
     -------
     list of dict
-        Per backbone, in input order: ``model_score`` (higher = more plausible),
+        Per backbone, in input order: ``model_score`` (:math:`-\max_k z_k`, higher = more
+        plausible),
         ``model_trans_error`` (mean :math:`\|\hat x_0 - x_0\|^2`, A^2) and
         ``model_rot_error`` (normalised rotation-score error, 1 for a zero predictor); all
         None for a backbone with fewer than 2 complete residues.
     """
-    device = torch.device(device)
-    items = [_item(a) for a in backbones]
-    results: list[dict[str, float | None]] = [
-        {"model_score": None, "model_trans_error": None, "model_rot_error": None} for _ in items
-    ]
-    order = sorted(
-        (i for i, it in enumerate(items) if len(it.mask) >= 2), key=lambda i: len(items[i].mask)
+    errors, trans, rot = denoising_errors(
+        model, backbones, seed=seed, t_grid=t_grid, batch_size=batch_size, device=device
     )
-    for start in range(0, len(order), max(1, batch_size)):
-        chunk = order[start : start + max(1, batch_size)]
-        values = _score_batch(model, [items[i] for i in chunk], t_grid, seed, device)
-        for i, (score, trans, rot) in zip(chunk, values, strict=True):
-            results[i] = {
-                "model_score": float(score),
-                "model_trans_error": float(trans),
-                "model_rot_error": float(rot),
+    cal = ScoreCalibration.from_model(model, t_grid)
+    z = (np.log(errors) - np.asarray(cal.mean)) / np.asarray(cal.std)  # [N, K]
+    results: list[dict[str, float | None]] = []
+    for i in range(len(errors)):
+        ok = bool(np.isfinite(errors[i]).all())
+        results.append(
+            {
+                "model_score": float(-z[i].max()) if ok else None,
+                "model_trans_error": float(trans[i]) if ok else None,
+                "model_rot_error": float(rot[i]) if ok else None,
             }
+        )
     return results

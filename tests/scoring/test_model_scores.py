@@ -7,8 +7,14 @@ import torch
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from molgen.models import load
-from molgen.scoring import backbone_model_scores, conformer_model_scores
+from molgen.models import load, update_extra
+from molgen.scoring import (
+    ScoreCalibration,
+    backbone_model_scores,
+    calibrate,
+    conformer_model_scores,
+)
+from molgen.scoring.backbone import denoising_errors
 
 
 def test_backbone_score_deterministic(tiny_backbone_model, val_backbones):
@@ -53,3 +59,32 @@ def test_conformer_scores_per_conformer(tiny_conformer_model):
     benzene = Chem.AddHs(Chem.MolFromSmiles("c1ccccc1"))
     AllChem.EmbedMolecule(benzene, randomSeed=1)
     assert conformer_model_scores(model, benzene) == [None]
+
+
+def test_calibration_standardises_the_calibration_set(tiny_backbone_model, val_backbones):
+    """On its own calibration chains, z_k = (log E_k - mu_k) / s_k has mean 0 and std 1 per k,
+    and model_score = -max_k z_k."""
+    model = load(tiny_backbone_model)
+    chains = val_backbones[:8]
+    cal = calibrate(model, chains, seed=0)
+    errors, _, _ = denoising_errors(model, chains, seed=0)
+    z = (np.log(errors) - np.array(cal.mean)) / np.array(cal.std)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-9)
+    np.testing.assert_allclose(z.std(0, ddof=1), 1.0, rtol=1e-9)
+    model.extra = {"score_calibration": cal.to_dict()}
+    scores = [r["model_score"] for r in backbone_model_scores(model, chains, seed=0)]
+    np.testing.assert_allclose(scores, -z.max(1), rtol=1e-9)
+
+
+def test_calibration_is_stored_with_the_weights(tiny_backbone_model, val_backbones, tmp_path):
+    """update_extra writes the calibration into config.json; load() returns it as model.extra;
+    a calibration for another time grid is ignored (identity)."""
+    import shutil
+
+    folder = shutil.copytree(tiny_backbone_model, tmp_path / "model")
+    cal = calibrate(load(folder), val_backbones[:4], seed=0)
+    update_extra(folder, score_calibration=cal.to_dict())
+    model = load(folder)
+    assert ScoreCalibration.from_model(model, cal.t_grid) == cal
+    identity = ScoreCalibration.from_model(model, (0.05, 0.5))
+    assert identity.mean == (0.0, 0.0) and identity.std == (1.0, 1.0)
