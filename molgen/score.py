@@ -40,7 +40,6 @@ __all__ = ["collect_files", "score_structures", "summarize_scores"]
 PROTEIN_SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif")
 MOLECULE_SUFFIXES = (".sdf",)
 DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer"}
-_CHUNK = 256  # structures held in memory (atoms) before they are model-scored and dropped
 
 
 def _kind(path: Path) -> str:
@@ -119,56 +118,55 @@ def _read_and_check(task: tuple[str, str | None]) -> list[tuple[dict[str, Any], 
         return [(row, None)]
 
 
-class _Models:
-    """Lazily loaded models; a missing default bundled model gives one warning and None."""
+def _resolve_model(kind: str, spec: Any) -> Any:
+    """``spec`` itself, or None (with one warning) for a default bundled model not installed."""
+    from molgen.models import bundled_names
 
-    def __init__(self, specs: dict[str, Any], device: Any) -> None:
-        self.specs, self.device, self.cache = specs, device, {}
-
-    def get(self, kind: str):
-        if kind not in self.cache:
-            from torch import nn
-
-            from molgen.models import bundled_names, load
-
-            spec = self.specs[kind]
-            if spec is None or isinstance(spec, nn.Module):
-                model = spec
-            elif (
-                spec == DEFAULT_MODELS[kind]
-                and spec not in bundled_names()
-                and not Path(spec).is_dir()
-            ):
-                warnings.warn(
-                    f"bundled {spec!r} model is not installed: model_score is empty for "
-                    f"{kind} rows (pass a checkpoint directory to score them)",
-                    stacklevel=3,
-                )
-                model = None
-            else:
-                model = load(spec, device=self.device)
-            self.cache[kind] = model.to(self.device).eval() if model is not None else None
-        return self.cache[kind]
+    if isinstance(spec, str) and spec == DEFAULT_MODELS[kind]:
+        if spec not in bundled_names() and not Path(spec).is_dir():
+            warnings.warn(
+                f"bundled {spec!r} model is not installed: model_score is empty for "
+                f"{kind} rows (pass a checkpoint directory to score them)",
+                stacklevel=3,
+            )
+            return None
+    return spec
 
 
-def _score_chunk(pending: list, models: _Models, seed: int, batch_size: int) -> None:
+def _load_models(specs: dict[str, Any], kinds: set[str], device: Any) -> dict[str, Any]:
+    """Loaded models (eval mode, on ``device``) for the kinds of files present, else None."""
+    from molgen.models import load
+
+    models: dict[str, Any] = {}
+    for kind, spec in specs.items():
+        if kind not in kinds or spec is None:
+            models[kind] = None
+            continue
+        model = load(spec, device=device) if isinstance(spec, str | os.PathLike) else spec
+        models[kind] = model.to(device).eval()
+    return models
+
+
+def _score_chunk(
+    pending: list, models: dict[str, Any], device: Any, seed: int, batch_size: int
+) -> None:
     """Fill ``model_score`` (and diagnostics) of the pending rows in place."""
     proteins = [(row, x) for row, x in pending if x is not None and "chain" in row]
-    if proteins and (net := models.get("protein")) is not None:
+    if proteins and (net := models["protein"]) is not None:
         from molgen.scoring.backbone import backbone_model_scores
 
         values = backbone_model_scores(
-            net, [x for _, x in proteins], seed=seed, batch_size=batch_size, device=models.device
+            net, [x for _, x in proteins], seed=seed, batch_size=batch_size, device=device
         )
         for (row, _), value in zip(proteins, values, strict=True):
             row.update(value)
     molecules = [(row, x) for row, x in pending if x is not None and "record" in row]
-    if molecules and (net := models.get("molecule")) is not None:
+    if molecules and (net := models["molecule"]) is not None:
         from molgen.scoring.molecule import conformer_model_scores
 
         for row, (mol, conf_id) in molecules:
             [row["model_score"]] = conformer_model_scores(
-                net, mol, [conf_id], seed=seed, device=models.device
+                net, mol, [conf_id], seed=seed, device=device
             )
 
 
@@ -182,19 +180,34 @@ def _finish(row: dict[str, Any], min_score: float | None) -> dict[str, Any]:
     return row
 
 
-def _results(tasks: list, workers: int) -> Iterator[list]:
-    if workers <= 1:
-        yield from map(_read_and_check, tasks)
-        return
-    context = multiprocessing.get_context("spawn")  # no forked torch/OpenMP state
-    with context.Pool(workers, initializer=_init_worker) as pool:
-        yield from pool.imap(_read_and_check, tasks, chunksize=2)
+_WORKER: dict[str, Any] = {}  # per process: models, seed, batch size
 
 
-def _init_worker() -> None:
+def _init_worker(models: dict[str, Any], device: Any, seed: int, batch_size: int) -> None:
+    """Set up a scoring process (one torch thread: the processes are the parallelism)."""
     import torch
 
-    torch.set_num_threads(1)
+    if multiprocessing.parent_process() is not None:
+        torch.set_num_threads(1)
+    _WORKER.update(models=models, device=device, seed=seed, batch_size=batch_size)
+
+
+def _score_files(task: tuple[list[str], str | None]) -> list[dict[str, Any]]:
+    """Read, check and model-score a group of files; rows without the structures."""
+    paths, chain = task
+    pending = [item for path in paths for item in _read_and_check((path, chain))]
+    _score_chunk(pending, *(_WORKER[k] for k in ("models", "device", "seed", "batch_size")))
+    return [row for row, _ in pending]
+
+
+def _results(groups: list, workers: int, init_args: tuple) -> Iterator[list[dict[str, Any]]]:
+    if workers <= 1:
+        _init_worker(*init_args)
+        yield from map(_score_files, groups)
+        return
+    context = multiprocessing.get_context("spawn")  # no forked torch/OpenMP state
+    with context.Pool(workers, initializer=_init_worker, initargs=init_args) as pool:
+        yield from pool.imap(_score_files, groups)
 
 
 def score_structures(
@@ -224,13 +237,15 @@ def score_structures(
     chain : str, optional
         Only this chain of each protein file.
     workers : int
-        Processes reading and checking files (1: in this process).
+        Processes that read, check and model-score groups of files (1: in this process);
+        each loads its own copy of the models and uses one torch thread.
     batch_size : int
-        Structures per network call.
+        Files per group (and at most structures per network call); a group's structures
+        are held in memory until scored, so memory stays bounded whatever the file count.
     device : str
         ``"cpu"``, ``"cuda"``, ``"auto"``...
     seed : int
-        Seed of the model-score noise (same seed, same scores).
+        Seed of the model-score noise (same seed, same scores, whatever the grouping).
     progress : bool
         Show a progress bar over files.
 
@@ -244,24 +259,28 @@ def score_structures(
     InputError
         A missing path or a model that cannot be loaded.
     """
-    from rich.progress import track
+    from rich.progress import Progress
 
     from molgen.devices import resolve_device
 
     files = collect_files(paths)
-    models = _Models({"protein": model, "molecule": conformer_model}, resolve_device(device))
-    tasks = [(str(path), chain) for path in files]
+    specs = {
+        "protein": _resolve_model("protein", model),
+        "molecule": _resolve_model("molecule", conformer_model),
+    }
+    dev = resolve_device(device)
+    # Loaded here (a bad model is an InputError before any work); workers get copies.
+    models = _load_models(specs, {_kind(path) for path in files}, dev)
+    groups = [[str(p) for p in files[i : i + batch_size]] for i in range(0, len(files), batch_size)]
     rows: list[dict[str, Any]] = []
-    pending: list = []
-    results = _results(tasks, max(1, int(workers)))
-    for file_rows in track(results, total=len(tasks), description="scoring", disable=not progress):
-        pending.extend(file_rows)
-        if len(pending) >= _CHUNK:
-            _score_chunk(pending, models, seed, batch_size)
-            rows.extend(_finish(row, min_score) for row, _ in pending)
-            pending = []
-    _score_chunk(pending, models, seed, batch_size)
-    rows.extend(_finish(row, min_score) for row, _ in pending)
+    results = _results(
+        [(g, chain) for g in groups], max(1, int(workers)), (models, dev, seed, batch_size)
+    )
+    with Progress(disable=not progress, transient=False) as bar:
+        task = bar.add_task("scoring", total=len(files))
+        for group, group_rows in zip(groups, results, strict=True):
+            rows.extend(_finish(row, min_score) for row in group_rows)
+            bar.advance(task, len(group))
     return rows
 
 
