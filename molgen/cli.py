@@ -287,7 +287,7 @@ def score_command(
         float | None, typer.Option(help="Fail rows whose model_score is below this.")
     ] = None,
     chain: Annotated[str | None, typer.Option(help="Only this chain of each protein.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes reading and checking files.")] = 1,
+    workers: Annotated[int, typer.Option(help="Processes that read, check and score files.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Structures per network call.")] = 32,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the fixed denoising noise.")] = 0,
