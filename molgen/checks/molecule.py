@@ -9,7 +9,8 @@ One flat, JSON-serialisable record per conformer, one entry per check (True = pa
 ``bond_angles``             heavy-atom 1-3 distances within the bounds +- 25 %
 ``internal_clash``          no non-bonded heavy-atom pair closer than 0.7 x its lower bound
 ``aromatic_ring_flatness``  aromatic 5/6-rings within 0.25 A of their plane
-``double_bond_flatness``    C=C with their substituents within 0.25 A of their plane
+``double_bond_flatness``    C=C with their substituents within 0.25 A of their plane (not
+                            C=C with a ring-fusion carbon: strain makes those pyramidal)
 ``stereo_preserved``        R/S and E/Z from the coordinates equal the reference's
 ==========================  =================================================================
 

@@ -122,3 +122,32 @@ def test_flatness_counts_rings_and_double_bonds():
     record = flatness_checks(topo, flat)
     assert record["aromatic_ring_flatness"] and record["double_bond_flatness"]
     assert record["aromatic_ring_max_deviation"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("smiles", "checked"),
+    [("C1CC=CCC1", 1), ("C=C1CCC2CCCCC2C1", 1), ("C1CCC2=CCCCC2C1", 0), ("C1=CC2CCC1CC2", 0)],
+)
+def test_only_double_bonds_without_a_ring_fusion_carbon_are_flat_systems(smiles, checked):
+    """A C=C is a flat system unless one of its carbons is in two or more of RDKit's rings:
+    cyclohexene and a methylene on a non-fusion carbon of decalin are checked; a C=C at the
+    fusion atom of a hexahydronaphthalene, or in bicyclo[2.2.2]octene (symmetrised SSSR puts
+    its bridge atoms in two rings), is not."""
+    assert len(build_topology(_mol(smiles)).flat_double_bonds) == checked
+
+
+def test_strained_fused_alkene_of_a_dft_minimum_is_not_flagged(tmp_path):
+    """qm9_108699 (QM9 val): its DFT minimum has a C=C carbon shared by two rings 0.59 A out
+    of the plane of the C=C system, which strain forces; that system is not checked, so the
+    DFT geometry passes every check."""
+    qm9 = pytest.importorskip("molgen.datasets.qm9")
+    pytest.importorskip("qm9pack")
+    np.savez(tmp_path / "split.npz", train_index=np.array([1]), val_index=np.array([108699]))
+    mol = qm9.QM9Molecules(tmp_path / "split.npz", "val")[0]
+    pos = mol.GetConformer().GetPositions()
+    (match,) = mol.GetSubstructMatches(Chem.MolFromSmarts("[C;X3;^2](*)(*)=[C;X3;^2](*)(*)"))
+    assert plane_deviations(pos[list(match)]).max() > 0.5
+    topo = build_topology(mol)
+    assert topo.flat_double_bonds == []
+    assert flatness_checks(topo, pos)["double_bond_flatness"]
+    assert all(distance_geometry_checks(topo, pos)[k] for k in ("bond_lengths", "bond_angles"))
