@@ -206,6 +206,12 @@ class Trainer:
         self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        # The configuration's learning rate wins over the saved one (e.g. a lower rate to
+        # finish a run); the warm-up factor of the saved step still applies.
+        self.scheduler.base_lrs = [self.config.lr] * len(self.optimizer.param_groups)
+        warmup_factor = self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr * warmup_factor
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.batch_in_epoch, self.seconds = int(state["batch_in_epoch"]), float(state["seconds"])
         if len(state["rng"]) == self.dist.world_size:

@@ -189,3 +189,13 @@ def test_train_config_round_trip_and_unknown_keys():
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError, match="learning_rate"):
         TrainConfig.from_dict({"learning_rate": 1.0})
+
+
+def test_resume_takes_the_configured_learning_rate(tmp_path):
+    """A run resumed with another lr steps with that lr (past warm-up): after one more step,
+    the optimiser's lr is the new one and the log row records it."""
+    make_trainer(tmp_path, max_steps=5).fit()
+    resumed = make_trainer(tmp_path, max_steps=6, lr=2.5e-3)
+    resumed.fit()
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(2.5e-3)
+    assert float(read_log(tmp_path / "log.csv")[-1]["lr"]) == pytest.approx(2.5e-3)
