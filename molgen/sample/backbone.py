@@ -82,7 +82,7 @@ def sample_backbones(
     num: int,
     *,
     steps: int = 200,
-    noise_scale: float = 1.0,
+    noise_scale: float = 0.5,
     ode: bool = False,
     seed: int = 0,
     device: torch.device | str = "cpu",
@@ -103,7 +103,9 @@ def sample_backbones(
     steps : int
         Reverse-time steps from t = 1 to ``min_t``.
     noise_scale : float
-        Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality).
+        Multiplies the SDE noise (1 = exact reverse SDE; the default 0.5 trades diversity for
+        quality: measured on val lengths, it halves clashes and raises Ramachandran-favoured
+        residues).
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
     seed : int

