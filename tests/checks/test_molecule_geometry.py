@@ -141,7 +141,6 @@ def test_strained_fused_alkene_of_a_dft_minimum_is_not_flagged(tmp_path):
     of the plane of the C=C system, which strain forces; that system is not checked, so the
     DFT geometry passes every check."""
     qm9 = pytest.importorskip("molgen.datasets.qm9")
-    pytest.importorskip("qm9pack")
     np.savez(tmp_path / "split.npz", train_index=np.array([1]), val_index=np.array([108699]))
     mol = qm9.QM9Molecules(tmp_path / "split.npz", "val")[0]
     pos = mol.GetConformer().GetPositions()
