@@ -49,7 +49,7 @@ from torch import nn
 
 from molgen.datasets.pdb_chains import BackboneItem, _generator, collate_backbones
 from molgen.diffusion.se3 import center
-from molgen.train.backbone_loss import BackboneLossConfig
+from molgen.train.backbone_loss import BackboneLossConfig, edm_weight
 
 __all__ = ["DEFAULT_T_GRID", "ScoreCalibration", "backbone_model_scores", "calibrate"]
 
@@ -135,8 +135,8 @@ def _score_batch(
         r_err = ((out["rot_score"] - rot_score) ** 2).sum(-1) / norm[:, None]  # [B, L]
         x_err = ((x_err * m).sum(-1) / count).double()  # [B]
         r_err = ((r_err * m).sum(-1) / count).double()
-        alpha, sigma = diffuser.r3.marginal(torch.tensor(t_value, dtype=torch.float64))
-        errors.append(float(1 + alpha**2 / sigma**2) * x_err / cfg.length_unit**2 + r_err)
+        weight = float(edm_weight(diffuser.r3, torch.tensor(t_value, dtype=torch.float64)))
+        errors.append(weight * x_err / cfg.length_unit**2 + r_err)
         trans_err, rot_err = trans_err + x_err, rot_err + r_err
     k = len(t_grid)
     return (

@@ -38,10 +38,11 @@ import torch
 from torch import Tensor
 
 from molgen.datasets.pdb_chains import BackboneBatch
+from molgen.diffusion.r3 import R3Diffuser
 from molgen.diffusion.se3 import center
 from molgen.geometry import backbone_dihedrals, backbone_from_frames
 
-__all__ = ["BackboneLossConfig", "backbone_loss"]
+__all__ = ["BackboneLossConfig", "backbone_loss", "edm_weight"]
 
 
 @dataclass
@@ -57,6 +58,12 @@ class BackboneLossConfig:
     distance_cutoff: float = 6.0
     length_unit: float = 10.0
     self_condition_rate: float = 0.5
+
+
+def edm_weight(r3: R3Diffuser, t: Tensor) -> Tensor:
+    r"""EDM loss weight :math:`1 + \alpha_t^2/\sigma_t^2` of the translation noise at ``t``."""
+    alpha, sigma = r3.marginal(t)
+    return 1 + alpha**2 / sigma**2
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -126,9 +133,8 @@ def backbone_loss(
 
     # Translations: clean-frame error in units of 10 A (prediction and data both centred).
     trans_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2
-    alpha, sigma = diffuser.r3.marginal(t)  # [B]
-    edm_weight = (1 + alpha**2 / sigma**2).to(dtype)  # [B]
-    trans = _masked_mean(trans_err * edm_weight[:, None], mask) / cfg.length_unit**2
+    weight = edm_weight(diffuser.r3, t).to(dtype)  # [B]
+    trans = _masked_mean(trans_err * weight[:, None], mask) / cfg.length_unit**2
     # Rotations: score error over E||score||^2 of IGSO(3) at sigma(t).
     rot_norm = diffuser.so3.score_norm(diffuser.so3.sigma(t)).to(dtype)  # [B]
     rot_err = ((out["rot_score"] - noisy.rot_score) ** 2).sum(-1) / rot_norm[:, None]
@@ -142,10 +148,10 @@ def backbone_loss(
         psi_angle = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])
         atoms_pred = backbone_from_frames(out["R0"], center(out["x0"], mask), psi_angle, mask)
         atom_err = ((atoms_pred - atoms_0) ** 2).sum(-1).mean(-1)  # [B, L], A^2
-        atom_err = atom_err * edm_weight[:, None]
+        atom_err = atom_err * weight[:, None]
         aux = _masked_mean(atom_err, mask & small_t[:, None]) + _distance_loss(
             atoms_pred[small_t], atoms_0[small_t], mask[small_t], cfg.distance_cutoff,
-            edm_weight[small_t],
+            weight[small_t],
         )  # fmt: skip
         aux = aux / cfg.length_unit**2
     loss = cfg.trans_weight * trans + cfg.rot_weight * rot + cfg.psi_weight * psi
