@@ -76,7 +76,9 @@ class FrameScoreNetworkConfig:
     ``num_layers`` convolutions on ``hidden_irreps``; ``time_dim`` sinusoidal time features;
     ``edge_dim`` embedded edge features; ``mlp_dim`` hidden width of the weight MLPs;
     ``trans_scale`` Angstrom per unit of the predicted displacement; ``self_condition``
-    accepts a previous :math:`x_0` prediction; ``diffuser`` is passed to
+    accepts a previous :math:`x_0` prediction, and ``self_cond_neighbours`` more edges join
+    each residue to its nearest residues in that prediction (so segments about to meet see
+    each other while still far apart in the noisy input); ``diffuser`` is passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -92,6 +94,7 @@ class FrameScoreNetworkConfig:
     mlp_dim: int = 128
     trans_scale: float = 10.0
     self_condition: bool = True
+    self_cond_neighbours: int = 0
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,7 +222,12 @@ class FrameScoreNetwork(nn.Module):
             residue_index = torch.arange(length, device=x.device).expand(b, length)
         res = residue_index.reshape(-1)[flat]  # [N]
         rot, pos = R.reshape(-1, 3, 3)[flat], x_c.reshape(-1, 3)[flat]  # [N, 3, 3], [N, 3]
-        edge_index = residue_edges(pos, batch, res, cfg.k, cfg.seq_neighbours)  # [2, E]
+        prev = None
+        if self_cond is not None:
+            prev = (self_cond - centroid).reshape(-1, 3)[flat]  # [N, 3], previous x0
+        edge_index = residue_edges(
+            pos, batch, res, cfg.k, cfg.seq_neighbours, prev, cfg.self_cond_neighbours
+        )  # [2, E]
         e_feat = edge_features(
             rot, pos, res, edge_index, cfg.num_rbf, cfg.rbf_max, cfg.max_offset
         )  # [E, F]
@@ -227,8 +235,7 @@ class FrameScoreNetwork(nn.Module):
         if cfg.self_condition:
             sc_node = pos.new_zeros(len(pos), 3)
             sc_edge = pos.new_zeros(edge_index.shape[1], cfg.num_rbf)
-            if self_cond is not None:
-                prev = (self_cond - centroid).reshape(-1, 3)[flat]  # [N, 3]
+            if prev is not None:
                 local = rot.transpose(-1, -2) @ (prev - pos)[:, :, None]
                 sc_node = local[:, :, 0] / 10.0  # [N, 3], units of 10 Angstrom
                 d = torch.linalg.vector_norm(prev[edge_index[0]] - prev[edge_index[1]], dim=-1)

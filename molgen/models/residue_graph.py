@@ -54,9 +54,20 @@ def unflatten(values: Tensor, flat: Tensor, batch_shape: tuple[int, int]) -> Ten
 
 
 def residue_edges(
-    ca: Tensor, batch: Tensor, residue_index: Tensor, k: int, seq_neighbours: int
+    ca: Tensor,
+    batch: Tensor,
+    residue_index: Tensor,
+    k: int,
+    seq_neighbours: int,
+    guide: Tensor | None = None,
+    guide_k: int = 0,
 ) -> Tensor:
     r"""k-nearest-CA edges within each chain united with sequence-neighbour edges.
+
+    With ``guide`` (other positions of the same residues, e.g. the network's previous
+    :math:`\hat x_0` prediction) the ``guide_k`` nearest residues in ``guide`` are connected
+    too, so residues predicted to end up in contact exchange messages before they are close
+    in the noisy ``ca``.
 
     Parameters
     ----------
@@ -70,6 +81,10 @@ def residue_edges(
         Nearest neighbours per residue (fewer in chains shorter than ``k + 1``).
     seq_neighbours : int
         :math:`s`: also connect :math:`j \to i` whenever :math:`0 < |r_j - r_i| \le s`.
+    guide : Tensor, optional
+        Second positions ``[N, 3]`` (Angstrom) for ``guide_k`` more nearest-neighbour edges.
+    guide_k : int
+        Neighbours per residue in ``guide`` (ignored without ``guide``).
 
     Returns
     -------
@@ -79,6 +94,8 @@ def residue_edges(
     """
     n = ca.shape[0]
     edges = [knn_graph(ca, k, batch)]
+    if guide is not None and guide_k > 0:
+        edges.append(knn_graph(guide, guide_k, batch))
     node = torch.arange(n, device=ca.device)
     # Residues are sorted within a chain, so sequence neighbours sit within s positions.
     for d in range(1, seq_neighbours + 1):

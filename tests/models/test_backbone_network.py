@@ -124,3 +124,25 @@ def test_residue_edges_are_knn_union_sequence_neighbours(val_backbones):
         expected |= {(int(j), i) for j in np.argsort(d[i], kind="stable")[:10]}
         expected |= {(j, i) for j in range(len(ca)) if same[i, j] and 0 < abs(j - i) <= 2}
     assert got == expected
+
+
+def test_residue_edges_add_nearest_neighbours_of_the_guide(val_backbones):
+    """With a guide (a second set of positions, as the previous x0 prediction is), the edges are
+    the plain graph united with the guide_k nearest residues in the guide, within each chain."""
+    chains = short_chains(val_backbones, 2)
+    ca = torch.cat([torch.as_tensor(c[:, 1]) for c in chains])
+    sizes = torch.tensor([len(c) for c in chains])
+    batch = torch.repeat_interleave(torch.arange(2), sizes)
+    res = torch.cat([torch.arange(n) for n in sizes.tolist()])
+    # A guide unrelated to ca: the chains with their residue order reversed.
+    guide = torch.cat([torch.as_tensor(c[::-1, 1].copy()) for c in chains])
+    plain = set(map(tuple, residue_edges(ca, batch, res, k=6, seq_neighbours=1).T.tolist()))
+    guided = residue_edges(ca, batch, res, k=6, seq_neighbours=1, guide=guide, guide_k=5)
+    got = set(map(tuple, guided.T.tolist()))
+    assert len(got) == guided.shape[1]
+    d = np.linalg.norm(guide.numpy()[:, None] - guide.numpy()[None], axis=-1)
+    d[(batch[:, None] != batch[None]).numpy()] = np.inf
+    np.fill_diagonal(d, np.inf)
+    extra = {(int(j), i) for i in range(len(ca)) for j in np.argsort(d[i], kind="stable")[:5]}
+    assert got == plain | extra
+    assert extra - plain, "the guide must add edges the noisy positions do not have"
