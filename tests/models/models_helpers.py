@@ -11,7 +11,12 @@ from molgen.geometry import frames_from_backbone
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
 
 SMALL_CONFIG = FrameScoreNetworkConfig(
-    k=12, num_layers=2, hidden_irreps="16x0e + 4x1o + 4x1e", time_dim=16, edge_dim=16, mlp_dim=32,
+    k=12,
+    num_layers=2,
+    hidden_irreps="16x0e + 4x1o + 4x1e",
+    time_dim=16,
+    edge_dim=16,
+    mlp_dim=32,
     self_cond_neighbours=4,
 )
 
