@@ -106,6 +106,13 @@ def sample_backbone_command(
         ),
     ] = 0.5,
     ode: Annotated[bool, typer.Option("--ode", help="Deterministic probability-flow ODE.")] = False,
+    restrain: Annotated[
+        bool,
+        typer.Option(
+            help="Steer each step's clean-structure estimate away from CA clashes and chain "
+            "breaks (the written chains are still the network's own final prediction)."
+        ),
+    ] = True,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + device = same output).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Chains per network call.")] = 16,
@@ -140,9 +147,9 @@ def sample_backbone_command(
     if dist.rank == 0:
         prepare_output_dir(out, overwrite=overwrite)
     samples = sample_backbones(
-        network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, seed=seed,
-        device=dist.device, batch_size=batch_size, rank=dist.rank, world_size=dist.world_size,
-        progress=not quiet and dist.rank == 0,
+        network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, restrain=restrain,
+        seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
+        world_size=dist.world_size, progress=not quiet and dist.rank == 0,
     )  # fmt: skip
     records = write_samples(samples, out, overwrite=overwrite)
     records = [r for part in all_gather_object(records) for r in part]
@@ -151,8 +158,9 @@ def sample_backbone_command(
     records.sort(key=lambda r: (r["length"], r["index"]))
     settings = {
         "command": "sample backbone", "model": model, "lengths": length, "num": num,
-        "steps": steps, "noise_scale": noise_scale, "ode": ode, "seed": seed,
-        "device": str(dist.device), "world_size": dist.world_size, "batch_size": batch_size,
+        "steps": steps, "noise_scale": noise_scale, "ode": ode, "restrain": restrain,
+        "seed": seed, "device": str(dist.device), "world_size": dist.world_size,
+        "batch_size": batch_size,
     }  # fmt: skip
     write_report(records, settings, out, overwrite=overwrite)
     if not quiet:

@@ -4,7 +4,11 @@ From the prior at :math:`t = 1` (uniform rotations, centred Gaussian translation
 :math:`t_{\min}`, each step asks the network for scores and moves the frames with
 :meth:`molgen.diffusion.SE3Diffuser.reverse_step` (Euler-Maruyama for translations, a
 geodesic random walk for rotations; ``ode=True`` follows the probability-flow ODE instead).
-The network's previous :math:`\hat x_0` is fed back as self-conditioning. The output is the
+The network's previous :math:`\hat x_0` is fed back as self-conditioning. With ``restrain``
+(the default) each step's translation score is formed from :math:`\hat x_0` moved by
+:func:`molgen.sample.restraints.restrain_ca` (no CA atoms closer than 3.8 A, consecutive CA
+atoms 3.8 A apart), which steers the trajectory out of clashes and chain breaks that a
+network with a 16-neighbour view cannot see coming. The output is the
 network's clean-frame prediction :math:`(\hat R_0, \hat x_0)` at the last step, turned into
 N, CA, C, O atoms with O placed from the next N (and from the predicted :math:`\psi` at the
 C-terminus).
@@ -23,6 +27,7 @@ import numpy as np
 import torch
 
 from molgen.geometry import backbone_from_frames
+from molgen.sample.restraints import restrain_ca
 
 __all__ = ["SampledBackbone", "sample_backbones", "time_grid"]
 
@@ -51,7 +56,7 @@ def _jobs(lengths: Sequence[int], num: int, rank: int, world_size: int) -> list[
 
 @torch.no_grad()
 def _sample_batch(
-    model, lengths, steps, noise_scale, ode, min_t, generator, device, on_step
+    model, lengths, steps, noise_scale, ode, min_t, generator, device, on_step, restrain=False
 ) -> np.ndarray:
     """Run the reverse process for one padded batch; atoms ``[B, Lmax, 4, 3]`` (Angstrom)."""
     diffuser = model.diffuser
@@ -65,8 +70,11 @@ def _sample_batch(
         out = model.scores(rot, x, torch.full((batch,), t, device=device), mask, self_cond)
         if model.config.self_condition:
             self_cond = out["x0"]
+        trans_score = out["trans_score"]
+        if restrain:
+            trans_score = _restrained_score(diffuser.r3, trans_score, out["x0"], mask, t)
         rot, x = diffuser.reverse_step(
-            rot, x, out["rot_score"], out["trans_score"], t, t - t_next,
+            rot, x, out["rot_score"], trans_score, t, t - t_next,
             mask=mask, noise_scale=noise_scale, generator=generator, ode=ode,
         )  # fmt: skip
         on_step()
@@ -74,6 +82,20 @@ def _sample_batch(
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
     return atoms.double().cpu().numpy()
+
+
+def _restrained_score(
+    r3, trans_score: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, t: float
+) -> torch.Tensor:
+    r"""Translation score with the clean estimate moved to :math:`x_0' = R(\hat x_0)`.
+
+    The score is linear in the clean estimate, :math:`s = -c^2(x_t - \alpha_t\hat x_0)/
+    \sigma_t^2`, so the steered score is :math:`s + c^2\alpha_t(x_0' - \hat x_0)/\sigma_t^2`
+    (1/Angstrom); ``R`` is :func:`molgen.sample.restraints.restrain_ca`.
+    """
+    alpha, sigma = r3.marginal(torch.tensor(t, dtype=x0.dtype, device=x0.device))
+    shift = restrain_ca(x0, mask) - x0 * mask[..., None]  # [B, L, 3], Angstrom
+    return trans_score + r3.scale**2 * alpha / sigma**2 * shift
 
 
 def sample_backbones(
@@ -91,6 +113,7 @@ def sample_backbones(
     rank: int = 0,
     world_size: int = 1,
     progress: bool = True,
+    restrain: bool = True,
 ) -> list[SampledBackbone]:
     """Generate ``num`` backbones of every length in ``lengths``.
 
@@ -108,6 +131,11 @@ def sample_backbones(
         residues).
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
+    restrain : bool
+        Steer every step with the steric / chain-continuity restraint on the clean estimate
+        (measured on the bundled model: CA clashes fall about five-fold and breaks halve,
+        Ramachandran and secondary structure unchanged; see its model card). The written
+        chains stay the network's own final prediction, not a relaxed copy.
     seed : int
         Seeds the ``torch.Generator`` on ``device``: same seed, same device, same samples.
     batch_size : int
@@ -137,7 +165,7 @@ def sample_backbones(
         for chunk in batches:
             atoms = _sample_batch(
                 model, [length for length, _ in chunk], steps, noise_scale, ode, min_t,
-                generator, device, on_step=lambda: bar.advance(task),
+                generator, device, on_step=lambda: bar.advance(task), restrain=restrain,
             )  # fmt: skip
             for row, (length, index) in enumerate(chunk):
                 results.append(SampledBackbone(length, index, atoms[row, :length]))
