@@ -6,9 +6,9 @@ From the prior at :math:`t = 1` (uniform rotations, centred Gaussian translation
 geodesic random walk for rotations; ``ode=True`` follows the probability-flow ODE instead).
 The network's previous :math:`\hat x_0` is fed back as self-conditioning. With ``restrain``
 (the default) each step's translation score is formed from :math:`\hat x_0` moved by
-:func:`molgen.sample.restraints.restrain_ca` (no CA atoms closer than 4.0 A, consecutive CA
-atoms 3.8 A apart), which steers the trajectory out of clashes and chain breaks that a
-network with a 16-neighbour view cannot see coming. The output is the
+:func:`molgen.sample.restraints.restrain_ca` (no CA atoms >= 3 residues apart closer than
+4.0 A, consecutive CA atoms 3.8 A apart), which steers the trajectory out of clashes and
+chain breaks that a network with a 16-neighbour view cannot see coming. The output is the
 network's clean-frame prediction :math:`(\hat R_0, \hat x_0)` at the last step, turned into
 N, CA, C, O atoms with O placed from the next N (and from the predicted :math:`\psi` at the
 C-terminus).
