@@ -28,13 +28,13 @@ import torch
 from torch import Tensor
 
 from equivariant.graphs import knn_graph
+from molgen.checks.clashes import MIN_SEPARATION
 from molgen.models.residue_graph import flatten_mask, unflatten
 
 __all__ = ["restrain_ca", "restraint_energy"]
 
 CLASH_DISTANCE = 4.0  # Angstrom
 BOND_LENGTH = 3.80  # Angstrom
-MIN_SEPARATION = 3  # residues, as in molgen.checks.clashes
 
 
 def _pairs(flat_x: Tensor, batch: Tensor, res: Tensor, k: int) -> tuple[Tensor, Tensor]:
@@ -48,8 +48,15 @@ def _pairs(flat_x: Tensor, batch: Tensor, res: Tensor, k: int) -> tuple[Tensor, 
     return near, bonded
 
 
-def _energy_and_gradient(x: Tensor, near: Tensor, bonded: Tensor) -> tuple[Tensor, Tensor]:
-    """:math:`E` (Angstrom^2, a scalar) and :math:`\\nabla E` ``[N, 3]`` (Angstrom)."""
+def _terms(x: Tensor, near: Tensor, bonded: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-pair overlaps ``[P]`` and bond stretches ``[Q]`` (Angstrom); E is half their squares."""
+    overlap = CLASH_DISTANCE - torch.linalg.vector_norm(x[near[0]] - x[near[1]], dim=-1)
+    stretch = torch.linalg.vector_norm(x[bonded[1]] - x[bonded[0]], dim=-1) - BOND_LENGTH
+    return overlap.clamp_min(0.0), stretch
+
+
+def _gradient(x: Tensor, near: Tensor, bonded: Tensor) -> Tensor:
+    """:math:`\\nabla E` ``[N, 3]`` (Angstrom) of node positions ``x [N, 3]``."""
     grad = torch.zeros_like(x)
     diff = x[near[0]] - x[near[1]]  # [P, 3]
     dist = torch.linalg.vector_norm(diff, dim=-1).clamp_min(1e-6)
@@ -60,12 +67,10 @@ def _energy_and_gradient(x: Tensor, near: Tensor, bonded: Tensor) -> tuple[Tenso
     grad.index_add_(0, near[1], force)
     diff = x[bonded[1]] - x[bonded[0]]  # [Q, 3]
     dist = torch.linalg.vector_norm(diff, dim=-1).clamp_min(1e-6)
-    stretch = dist - BOND_LENGTH  # [Q]
-    force = (stretch / dist)[:, None] * diff
+    force = ((dist - BOND_LENGTH) / dist)[:, None] * diff
     grad.index_add_(0, bonded[1], force)
     grad.index_add_(0, bonded[0], -force)
-    energy = 0.5 * (overlap.square().sum() + stretch.square().sum())
-    return energy, grad
+    return grad
 
 
 def _flat(x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -76,12 +81,9 @@ def _flat(x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
 
 def restraint_energy(x: Tensor, mask: Tensor, k: int = 16) -> Tensor:
     """:math:`E` of CA positions ``x [B, L, 3]`` (Angstrom) per chain ``[B]`` (Angstrom^2)."""
-    flat, batch, res, flat_x = _flat(x, mask)
+    _, batch, res, flat_x = _flat(x, mask)
     near, bonded = _pairs(flat_x, batch, res, k)
-    diff = flat_x[near[0]] - flat_x[near[1]]
-    overlap = (CLASH_DISTANCE - torch.linalg.vector_norm(diff, dim=-1)).clamp_min(0.0)
-    stretch = torch.linalg.vector_norm(flat_x[bonded[1]] - flat_x[bonded[0]], dim=-1)
-    stretch = stretch - BOND_LENGTH
+    overlap, stretch = _terms(flat_x, near, bonded)
     energy = x.new_zeros(mask.shape[0])
     energy.index_add_(0, batch[near[0]], 0.5 * overlap.square())
     energy.index_add_(0, batch[bonded[0]], 0.5 * stretch.square())
@@ -99,6 +101,5 @@ def restrain_ca(
     flat, batch, res, flat_x = _flat(x, mask)
     near, bonded = _pairs(flat_x, batch, res, k)
     for _ in range(iterations):
-        _, grad = _energy_and_gradient(flat_x, near, bonded)
-        flat_x = flat_x - step_size * grad
+        flat_x = flat_x - step_size * _gradient(flat_x, near, bonded)
     return unflatten(flat_x, flat, tuple(mask.shape))
