@@ -110,7 +110,14 @@ def sample_backbone_command(
         bool,
         typer.Option(
             help="Steer each step's clean-structure estimate away from CA clashes and chain "
-            "breaks (the written chains are still the network's own final prediction)."
+            "breaks (it steers the process; it does not move the written chains)."
+        ),
+    ] = True,
+    idealize: Annotated[
+        bool,
+        typer.Option(
+            help="Move the final atoms to ideal bond lengths and angles (about 0.25 A RMS); "
+            "--no-idealize writes the network's raw frames."
         ),
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + device = same output).")] = 0,
@@ -148,7 +155,7 @@ def sample_backbone_command(
         prepare_output_dir(out, overwrite=overwrite)
     samples = sample_backbones(
         network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, restrain=restrain,
-        seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
+        idealize=idealize, seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
         world_size=dist.world_size, progress=not quiet and dist.rank == 0,
     )  # fmt: skip
     records = write_samples(samples, out, overwrite=overwrite)
@@ -159,8 +166,8 @@ def sample_backbone_command(
     settings = {
         "command": "sample backbone", "model": model, "lengths": length, "num": num,
         "steps": steps, "noise_scale": noise_scale, "ode": ode, "restrain": restrain,
-        "seed": seed, "device": str(dist.device), "world_size": dist.world_size,
-        "batch_size": batch_size,
+        "idealize": idealize, "seed": seed, "device": str(dist.device),
+        "world_size": dist.world_size, "batch_size": batch_size,
     }  # fmt: skip
     write_report(records, settings, out, overwrite=overwrite)
     if not quiet:

@@ -6,6 +6,7 @@ Lengths in Angstrom, angles in radians. Batched torch, differentiable, float32 a
 from molgen.geometry.dihedrals import backbone_dihedrals, dihedral
 from molgen.geometry.frames import (
     backbone_from_frames,
+    backbone_oxygens,
     frames_from_backbone,
     ideal_local_backbone,
     oxygen_from_next_nitrogen,
@@ -44,6 +45,7 @@ __all__ = [
     "axis_angle_to_matrix",
     "backbone_dihedrals",
     "backbone_from_frames",
+    "backbone_oxygens",
     "compose_rigid",
     "dihedral",
     "frames_from_backbone",

@@ -27,6 +27,7 @@ __all__ = [
     "frames_from_backbone",
     "ideal_local_backbone",
     "backbone_from_frames",
+    "backbone_oxygens",
     "place_atom",
     "oxygen_from_next_nitrogen",
     "oxygen_from_psi",
@@ -177,6 +178,23 @@ def backbone_from_frames(
     local = ideal_local_backbone(rotation.dtype, rotation.device)
     n_ca_c = apply_rigid(rotation, translation, local.expand(*translation.shape[:-1], 3, 3))
     n, ca, c = n_ca_c.unbind(-2)
+    o = backbone_oxygens(n, ca, c, psi, mask)
+    return torch.stack([n, ca, c, o], dim=-2)
+
+
+def backbone_oxygens(
+    n: torch.Tensor,
+    ca: torch.Tensor,
+    c: torch.Tensor,
+    psi: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""Carbonyl O ``(..., L, 3)`` of a chain of N, CA, C atoms ``(..., L, 3)`` (Angstrom).
+
+    From the next residue's N (:func:`oxygen_from_next_nitrogen`) wherever that residue is
+    present, from :math:`\psi` ``(..., L)`` (:func:`oxygen_from_psi`, psi = 0 when None)
+    for residues without a successor; ``mask (..., L)`` marks present residues.
+    """
     if psi is None:
         psi = torch.zeros_like(n[..., 0])
     terminal = oxygen_from_psi(n, ca, c, psi)
@@ -187,5 +205,4 @@ def backbone_from_frames(
     if mask is not None:
         m = mask.bool()
         has_next = has_next & m & torch.cat([m[..., 1:], torch.zeros_like(m[..., :1])], -1)
-    o = torch.where(has_next[..., None], from_next, terminal)
-    return torch.stack([n, ca, c, o], dim=-2)
+    return torch.where(has_next[..., None], from_next, terminal)

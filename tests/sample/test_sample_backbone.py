@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from molgen.checks import check_backbone
+from molgen.checks.backbone import (
+    MAX_BOND_ANGLE_OUTLIER_FRACTION,
+    MAX_BOND_LENGTH_OUTLIER_FRACTION,
+)
 from molgen.checks.clashes import ca_clashes
 from molgen.diffusion import SE3Diffuser
 from molgen.diffusion.se3 import center
@@ -143,3 +148,24 @@ def test_restraints_pull_samples_out_of_clashes(val_backbones):
         fractions.append(np.mean([_clash_fraction(s[:, 1]) for s in out]))
     assert fractions[0] > 0.15
     assert fractions[1] < 0.5 * fractions[0]
+
+
+def test_idealized_output_has_ideal_bonds_and_stays_on_target(val_backbones):
+    """The reverse SDE with the exact score ends with the marginal noise of t_min on every
+    atom, so the raw chains' bonds are far off; idealised, they pass the bond-length and angle
+    checks and are still within the recovery bound of the target."""
+    atoms, rot, x = _target(val_backbones)
+    model = ExactScoreModel(rot, x)
+    results = {}
+    for idealize in (False, True):
+        out = _sample_batch(
+            model, [40], 200, 1.0, False, 0.01, torch.Generator().manual_seed(0), "cpu",
+            on_step=lambda: None, idealize=idealize,
+        )  # fmt: skip
+        results[idealize] = out[0]
+    raw, ideal = check_backbone(results[False]), check_backbone(results[True])
+    assert raw["bond_length_outlier_fraction"] > 0.1
+    assert ideal["bond_length_outlier_fraction"] <= MAX_BOND_LENGTH_OUTLIER_FRACTION
+    assert ideal["bond_angle_outlier_fraction"] <= MAX_BOND_ANGLE_OUTLIER_FRACTION
+    ca = torch.tensor(results[True][:, 1], dtype=torch.float32)
+    assert rmsd(ca, atoms[:, 1]) < 1.3 * _noise_rmsd_at(model, 0.01)

@@ -1,0 +1,131 @@
+"""Tests for molgen.sample.idealize: restrained idealisation of backbone covalent geometry."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from molgen.checks import check_backbone
+from molgen.checks.backbone import (
+    MAX_BOND_ANGLE_OUTLIER_FRACTION,
+    MAX_BOND_LENGTH_OUTLIER_FRACTION,
+)
+from molgen.geometry import (
+    backbone_dihedrals,
+    backbone_from_frames,
+    frames_from_backbone,
+    random_rotation,
+    rotvec_to_matrix,
+)
+from molgen.sample.idealize import CIS_CA_CA, TRANS_CA_CA, idealize_backbone
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> float:
+    """RMS distance (A) over N, CA, C atoms of two ``[L, 4, 3]`` backbones."""
+    return float(np.sqrt(((a[:, :3] - b[:, :3]) ** 2).sum(-1).mean()))
+
+
+def _perturbed(backbone: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each residue moved rigidly (4 deg rotation, 0.25 A shift per axis, random), like a
+    network that predicts each frame on its own; O rebuilt from the next N."""
+    atoms = torch.tensor(backbone)
+    g = torch.Generator().manual_seed(seed)
+    rot, x = frames_from_backbone(atoms[:, 0], atoms[:, 1], atoms[:, 2])
+    length = len(atoms)
+    turn = rotvec_to_matrix(torch.randn(length, 3, generator=g, dtype=torch.float64) * 0.07)
+    shift = 0.25 * torch.randn(length, 3, generator=g, dtype=torch.float64)
+    _, psi, _ = backbone_dihedrals(atoms)
+    return backbone_from_frames(turn @ rot, x + shift, torch.nan_to_num(psi)).numpy()
+
+
+def _dihedral_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |phi| and |psi| difference (radians) between two backbones."""
+    phi_a, psi_a, _ = backbone_dihedrals(torch.tensor(a))
+    phi_b, psi_b, _ = backbone_dihedrals(torch.tensor(b))
+    errors = []
+    for u, w in ((phi_a, phi_b), (psi_a, psi_b)):
+        d = torch.remainder(u - w + math.pi, 2 * math.pi) - math.pi
+        errors.append(torch.nanmean(d.abs()))
+    return float(sum(errors) / 2)
+
+
+def test_planar_peptide_distances():
+    """Trans and cis CA-CA of Engh & Huber geometry: 3.8 and 2.8-2.9 A (PDB values)."""
+    assert TRANS_CA_CA == pytest.approx(3.80, abs=0.03)
+    assert CIS_CA_CA == pytest.approx(2.85, abs=0.06)
+
+
+def test_real_chains_barely_move_and_keep_cis_peptides(val_backbones):
+    """PDB chains already have ideal geometry: < 0.1 A RMS move (median), no new bond
+    outliers, and the cis peptides among them stay cis."""
+    chains = val_backbones[:20]
+    length = max(len(c) for c in chains)
+    atoms = torch.zeros(len(chains), length, 4, 3, dtype=torch.float64)
+    mask = torch.zeros(len(chains), length, dtype=torch.bool)
+    for i, chain in enumerate(chains):
+        atoms[i, : len(chain)], mask[i, : len(chain)] = torch.tensor(chain), True
+    out = idealize_backbone(atoms, mask).numpy()
+    moves, n_cis = [], 0
+    for i, chain in enumerate(chains):
+        ideal = out[i, : len(chain)]
+        before, after = check_backbone(chain), check_backbone(ideal)
+        moves.append(_rms(ideal, chain))
+        n_cis += before["n_cis_peptides"]
+        assert after["n_cis_peptides"] == before["n_cis_peptides"]
+        assert after["bond_length_outlier_fraction"] <= before["bond_length_outlier_fraction"]
+    assert np.median(moves) < 0.1
+    assert n_cis > 0  # the set really contains cis peptides
+
+
+def test_idealization_repairs_a_perturbed_chain(val_backbones):
+    """Residues of a real chain moved independently (the network's failure mode): a fifth of
+    the bonds and a third of the angles are outliers; after idealisation none are, the atoms
+    are closer to the real chain, and phi/psi are no further from it."""
+    real = val_backbones[1]
+    noisy = _perturbed(real)
+    out = idealize_backbone(torch.tensor(noisy, dtype=torch.float32)[None])[0].double().numpy()
+    before, after = check_backbone(noisy), check_backbone(out)
+    assert before["bond_length_outlier_fraction"] > 0.1
+    assert before["bond_angle_outlier_fraction"] > 0.1
+    assert after["bond_length_outlier_fraction"] <= MAX_BOND_LENGTH_OUTLIER_FRACTION
+    assert after["bond_angle_outlier_fraction"] <= MAX_BOND_ANGLE_OUTLIER_FRACTION
+    assert _rms(out, real) < _rms(noisy, real) - 0.05
+    assert _dihedral_error(out, real) < _dihedral_error(noisy, real) + 0.02
+    assert out.dtype == np.float64 and np.isfinite(out).all()
+
+
+def test_idealization_is_equivariant(val_backbones):
+    """Rotating and translating the input moves the output the same way (float32, 1e-4 A)."""
+    noisy = torch.tensor(_perturbed(val_backbones[2][:60], seed=1), dtype=torch.float32)
+    rot = random_rotation(generator=torch.Generator().manual_seed(0)).float()
+    shift = torch.tensor([12.0, -7.0, 3.0])
+    out = idealize_backbone(noisy[None])[0]
+    moved = idealize_backbone((noisy @ rot.T + shift)[None])[0]
+    assert (moved - (out @ rot.T + shift)).abs().max() < 1e-4
+
+
+def test_padding_and_gaps(val_backbones):
+    """Two chains padded into one batch give their own results; masked residues (NaN padding,
+    a gap inside a chain) come back untouched and no peptide bond is made across the gap."""
+    a = _perturbed(val_backbones[3][:50], seed=2)
+    b = _perturbed(val_backbones[4][:70], seed=3)
+    alone = [idealize_backbone(torch.tensor(x)[None])[0] for x in (a, b)]
+    atoms = torch.full((2, 70, 4, 3), float("nan"), dtype=torch.float64)
+    atoms[0, :50], atoms[1] = torch.tensor(a), torch.tensor(b)
+    mask = torch.zeros(2, 70, dtype=torch.bool)
+    mask[0, :50], mask[1] = True, True
+    out = idealize_backbone(atoms, mask)
+    torch.testing.assert_close(out[0, :50], alone[0], atol=1e-3, rtol=0)
+    torch.testing.assert_close(out[1], alone[1], atol=1e-3, rtol=0)
+    assert torch.isnan(out[0, 50:]).all()
+
+    gap = mask[1].clone()
+    gap[30] = False
+    out = idealize_backbone(atoms[1:], gap[None])[0]
+    assert torch.equal(out[30], atoms[1, 30])
+    # Each side of the gap is idealised on its own: the same as cutting the chain there.
+    first = idealize_backbone(atoms[1:, :30])[0]
+    torch.testing.assert_close(out[:30], first, atol=1e-3, rtol=0)
