@@ -152,10 +152,11 @@ def sample_backbones(
         two thirds, Ramachandran-favoured residues 0.01-0.03 fewer; see the model card). It only
         steers: the written chains are the network's final prediction, not the restrained copy.
     idealize : bool
-        Move the final N, CA, C atoms to Engh & Huber bond lengths and angles with a 0.2 A
-        tether (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.25 A
-        RMS, the network's independent frames otherwise leave the peptide bonds off by
-        tenths of an Angstrom). False returns the network's raw frames as atoms.
+        Move the final N, CA, C atoms to Engh & Huber bond lengths and angles, holding atoms,
+        phi and psi near the prediction and non-local CA atoms >= 3.2 A apart
+        (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.25 A RMS, the
+        network's independent frames otherwise leave the peptide bonds off by tenths of an
+        Angstrom). False returns the network's raw frames as atoms.
     seed : int
         Seeds the ``torch.Generator`` on ``device``: same seed, same device, same samples.
     batch_size : int

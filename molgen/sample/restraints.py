@@ -31,7 +31,7 @@ from equivariant.graphs import knn_graph
 from molgen.checks.clashes import MIN_SEPARATION
 from molgen.models.residue_graph import flatten_mask, unflatten
 
-__all__ = ["restrain_ca", "restraint_energy"]
+__all__ = ["nonlocal_ca_pairs", "restrain_ca", "restraint_energy"]
 
 CLASH_DISTANCE = 4.0  # Angstrom
 BOND_LENGTH = 3.80  # Angstrom
@@ -103,3 +103,15 @@ def restrain_ca(
     for _ in range(iterations):
         flat_x = flat_x - step_size * _gradient(flat_x, near, bonded)
     return unflatten(flat_x, flat, tuple(mask.shape))
+
+
+def nonlocal_ca_pairs(x: Tensor, mask: Tensor, k: int = 16) -> Tensor:
+    """Residue pairs ``(i, j)``, i < j, >= 3 apart, one among the other's ``k`` nearest CA.
+
+    ``x [B, L, 3]`` CA positions (Angstrom), ``mask [B, L]`` present residues. Returns
+    ``[2, P]`` indices into the flattened ``B * L`` residues, each pair once.
+    """
+    flat, batch, res, flat_x = _flat(x, mask)
+    near, _ = _pairs(flat_x, batch, res, k)
+    pairs = torch.sort(flat[near], dim=0).values
+    return torch.unique(pairs, dim=1)

@@ -8,7 +8,14 @@ import torch
 from molgen.checks.clashes import ca_clashes
 from molgen.geometry import random_rotation
 from molgen.models.residue_graph import flatten_mask
-from molgen.sample.restraints import _flat, _gradient, _pairs, restrain_ca, restraint_energy
+from molgen.sample.restraints import (
+    _flat,
+    _gradient,
+    _pairs,
+    nonlocal_ca_pairs,
+    restrain_ca,
+    restraint_energy,
+)
 
 
 def _ca(backbone: np.ndarray, dtype=torch.float32) -> torch.Tensor:
@@ -85,3 +92,21 @@ def test_restraint_is_equivariant_and_padding_is_ignored(val_backbones):
         alone = restrain_ca(chain[None], torch.ones(1, len(chain), dtype=torch.bool))[0]
         torch.testing.assert_close(out[i, : len(chain)], alone, rtol=0, atol=1e-5)
     assert (out[~mask] == 0).all()
+
+
+def test_nonlocal_pairs_are_unique_and_cover_close_contacts(val_backbones):
+    """Every CA pair >= 3 residues apart and under 5 A appears exactly once, as (i, j), i < j,
+    indexed into the flattened batch."""
+    chains = [_ca(b, torch.float64) for b in val_backbones[:2]]
+    x, mask = _batch(chains)
+    pairs = nonlocal_ca_pairs(x, mask)
+    assert (pairs[0] < pairs[1]).all()
+    assert len({tuple(p) for p in pairs.T.tolist()}) == pairs.shape[1]
+    length = x.shape[1]
+    found = {tuple(p) for p in pairs.T.tolist()}
+    for b, ca in enumerate(chains):
+        d = torch.cdist(ca, ca)
+        i, j = torch.nonzero((d < 5.0) & torch.ones_like(d).triu(3).bool(), as_tuple=True)
+        expected = {(b * length + int(u), b * length + int(v)) for u, v in zip(i, j, strict=True)}
+        assert expected and expected <= found
+        assert all(u // length == v // length for u, v in found)
