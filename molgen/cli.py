@@ -102,9 +102,10 @@ def sample_backbone_command(
     noise_scale: Annotated[
         float,
         typer.Option(
-            help="SDE noise multiplier (1 = exact reverse SDE; 0.5 trades diversity for quality)."
+            help="SDE noise multiplier (1 = exact reverse SDE; lower trades diversity for "
+            "quality, see the model card)."
         ),
-    ] = 0.5,
+    ] = 0.3,
     ode: Annotated[bool, typer.Option("--ode", help="Deterministic probability-flow ODE.")] = False,
     restrain: Annotated[
         bool,

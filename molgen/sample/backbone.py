@@ -118,7 +118,7 @@ def sample_backbones(
     num: int,
     *,
     steps: int = 200,
-    noise_scale: float = 0.5,
+    noise_scale: float = 0.3,
     ode: bool = False,
     seed: int = 0,
     device: torch.device | str = "cpu",
@@ -141,9 +141,10 @@ def sample_backbones(
     steps : int
         Reverse-time steps from t = 1 to ``min_t``.
     noise_scale : float
-        Multiplies the SDE noise (1 = exact reverse SDE; the default 0.5 trades diversity for
-        quality: measured on val lengths, it halves clashes and raises Ramachandran-favoured
-        residues).
+        Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality:
+        against 1, 0.5 halves clashes and raises Ramachandran-favoured residues; against 0.5,
+        0.3 adds 0.024 Ramachandran-favoured on two sets of 32 samples with the same mean
+        pairwise TM-score; 0.2 was no better).
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
     restrain : bool
