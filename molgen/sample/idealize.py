@@ -44,7 +44,12 @@ from torch import Tensor
 
 from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS
 from molgen.checks.clashes import CA_CLASH_DISTANCE
-from molgen.geometry import backbone_oxygens, dihedral, ideal_local_backbone
+from molgen.geometry import (
+    backbone_dihedrals,
+    backbone_oxygens,
+    dihedral,
+    ideal_local_backbone,
+)
 from molgen.sample.restraints import nonlocal_ca_pairs
 
 __all__ = ["POSITION_SIGMA", "DIHEDRAL_SIGMA", "idealize_backbone", "idealization_energy"]
@@ -115,11 +120,13 @@ def _distance(p: Tensor, q: Tensor) -> Tensor:
 
 
 def _phi_psi(x: Tensor) -> tuple[Tensor, Tensor]:
-    """phi of residues 1.. and psi of residues ..L-2, each ``[B, L-1]`` (radians)."""
-    n, ca, c = x[:, :, N], x[:, :, CA], x[:, :, C]
-    phi = dihedral(c[:, :-1], n[:, 1:], ca[:, 1:], c[:, 1:])
-    psi = dihedral(n[:, :-1], ca[:, :-1], c[:, :-1], n[:, 1:])
-    return phi, psi
+    """phi of residues 1.. and psi of residues ..L-2, each ``[B, L-1]`` (radians).
+
+    The undefined (NaN) ends of :func:`molgen.geometry.backbone_dihedrals` are cut off, so
+    the energy and its gradient stay finite.
+    """
+    phi, psi, _ = backbone_dihedrals(x)
+    return phi[:, 1:], psi[:, :-1]
 
 
 @dataclass
@@ -179,8 +186,8 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
 
 def _peptide_ca_ca(atoms: Tensor) -> Tensor:
     """Target CA(i)-CA(i+1) ``[B, L-1]``: cis where the input's omega is under 90 degrees."""
-    omega = dihedral(atoms[:, :-1, CA], atoms[:, :-1, C], atoms[:, 1:, N], atoms[:, 1:, CA])
-    cis = omega.abs() < math.pi / 2
+    _, _, omega = backbone_dihedrals(atoms)
+    cis = omega[:, :-1].abs() < math.pi / 2
     return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype)
 
 
