@@ -118,8 +118,8 @@ def sample_backbone_command(
         bool,
         typer.Option(
             help="Move the final atoms to ideal bond lengths and angles, keeping phi/psi and "
-            "pushing non-local CA atoms to >= 3.2 A (about 0.25 A RMS); --no-idealize writes "
-            "the network's raw frames."
+            "pushing non-local backbone atoms out of clashes (about 0.3 A RMS); --no-idealize "
+            "writes the network's raw frames."
         ),
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + device = same output).")] = 0,

@@ -154,8 +154,9 @@ def sample_backbones(
         steers: the written chains are the network's final prediction, not the restrained copy.
     idealize : bool
         Move the final N, CA, C atoms to Engh & Huber bond lengths and angles, holding atoms,
-        phi and psi near the prediction and non-local CA atoms >= 3.2 A apart
-        (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.25 A RMS, the
+        phi and psi near the prediction and non-local backbone atoms out of van der Waals
+        overlap (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.3 A
+        RMS, the
         network's independent frames otherwise leave the peptide bonds off by tenths of an
         Angstrom). False returns the network's raw frames as atoms.
     seed : int

@@ -12,6 +12,7 @@ from molgen.checks import check_backbone
 from molgen.checks.backbone import (
     MAX_BOND_ANGLE_OUTLIER_FRACTION,
     MAX_BOND_LENGTH_OUTLIER_FRACTION,
+    MAX_HEAVY_ATOM_CLASH_FRACTION,
 )
 from molgen.geometry import (
     backbone_dihedrals,
@@ -108,7 +109,7 @@ def test_idealization_is_equivariant(val_backbones):
     assert (moved - (out @ rot.T + shift)).abs().max() < 1e-4
 
 
-def test_padding_and_gaps(val_backbones):
+def test_padding_and_gaps(val_backbones, monkeypatch):
     """Two chains padded into one batch give their own results; masked residues (NaN padding,
     a gap inside a chain) come back untouched and no peptide bond is made across the gap."""
     a = _perturbed(val_backbones[3][:50], seed=2)
@@ -127,7 +128,10 @@ def test_padding_and_gaps(val_backbones):
     gap[30] = False
     out = idealize_backbone(atoms[1:], gap[None])[0]
     assert torch.equal(out[30], atoms[1, 30])
-    # Each side of the gap is idealised on its own: the same as cutting the chain there.
+    # Without the contact term (which rightly still acts between the two sides), each side of
+    # the gap is idealised on its own: the same as cutting the chain there.
+    monkeypatch.setattr(idealize, "CONTACT_OVERLAP", 10.0)
+    out = idealize_backbone(atoms[1:], gap[None])[0]
     first = idealize_backbone(atoms[1:, :30])[0]
     torch.testing.assert_close(out[:30], first, atol=1e-3, rtol=0)
 
@@ -140,14 +144,17 @@ def test_idealization_keeps_the_input_dihedrals(val_backbones):
     assert _dihedral_error(out, noisy) < math.radians(3.0)
 
 
-def test_idealization_pushes_non_local_ca_atoms_apart(val_backbones, monkeypatch):
-    """A real chain shrunk to 70% has CA atoms >= 3 residues apart under 3.0 A. Regrowing its
-    bonds with the fold held makes that worse unless the clash term pushes them apart: with
-    it no residue clashes by molgen's own check, without it (CA_MIN_DISTANCE = 0) many do."""
+def test_idealization_pushes_non_local_atoms_apart(val_backbones, monkeypatch):
+    """A real chain shrunk to 70% has backbone atoms >= 3 residues apart overlapping. Regrowing
+    its bonds with the fold held makes that worse unless the contact term pushes them apart:
+    with it no residue has a CA clash and the heavy-atom clash check passes, without it
+    (CONTACT_OVERLAP so large that no limit is positive) many residues clash."""
     squeezed = torch.tensor(val_backbones[4][:100] * 0.7)[None]
-    assert check_backbone(squeezed[0].numpy())["ca_clash_fraction"] > 0.1
-    out = idealize_backbone(squeezed)[0].numpy()
-    assert check_backbone(out)["ca_clash_fraction"] == 0.0
-    monkeypatch.setattr(idealize, "CA_MIN_DISTANCE", 0.0)
-    out = idealize_backbone(squeezed)[0].numpy()
-    assert check_backbone(out)["ca_clash_fraction"] > 0.1
+    before = check_backbone(squeezed[0].numpy())
+    assert before["ca_clash_fraction"] > 0.1 and before["heavy_atom_clash_fraction"] > 0.3
+    out = check_backbone(idealize_backbone(squeezed)[0].numpy())
+    assert out["ca_clash_fraction"] == 0.0
+    assert out["heavy_atom_clash_fraction"] <= MAX_HEAVY_ATOM_CLASH_FRACTION
+    monkeypatch.setattr(idealize, "CONTACT_OVERLAP", 10.0)
+    out = check_backbone(idealize_backbone(squeezed)[0].numpy())
+    assert out["ca_clash_fraction"] > 0.1 and out["heavy_atom_clash_fraction"] > 0.3
