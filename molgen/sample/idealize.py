@@ -15,24 +15,27 @@ bond-angle check. :func:`idealize_backbone` moves the N, CA and C atoms to the m
 
 with restraint pairs, per residue, N-CA and CA-C (bonds) and N...C (the angle N-CA-C as a
 1-3 distance), and per peptide between consecutive present residues, C-N(+1) (bond),
-CA...N(+1) and C...CA(+1) (the angles CA-C-N and C-N-CA) and CA...CA(+1) of a planar
-peptide, trans (3.82 A) or cis (2.80 A) as the input's :math:`\omega` is nearer 180 or 0
-degrees. Targets and widths are Engh & Huber (2001) means and standard deviations
-(:mod:`molgen.checks.bonds`); a 1-3 distance :math:`d` across an angle :math:`\gamma` between
-bonds :math:`a, b` gets :math:`d_0^2 = a^2 + b^2 - 2ab\cos\gamma` and width
+CA...N(+1), C...CA(+1) and O...N(+1) (the angles CA-C-N, C-N-CA and O-C-N) and CA...CA(+1)
+of a planar peptide, trans (3.82 A) or cis (2.80 A) as the input's :math:`\omega` is nearer
+180 or 0 degrees. Targets and widths are Engh & Huber (2001) means and standard deviations
+(:mod:`molgen.checks.bonds`); a 1-3 distance :math:`d` across an angle :math:`\gamma`
+between bonds :math:`a, b` gets :math:`d_0^2 = a^2 + b^2 - 2ab\cos\gamma` and width
 :math:`s = ab\sin\gamma\,s_\gamma / d_0`. The tether to the input (:math:`s_{pos}` = 0.2 A)
 keeps the fold; the dihedral term (:math:`s_\theta` = 5 deg) keeps the input's
 :math:`\phi, \psi`, so the bond corrections are not paid for in Ramachandran angles (without
 it, a fifth of a point of favoured residues was lost per ten); the last term pushes
 backbone atoms (N, CA, C and O, O rebuilt from the current atoms as below) of residues >= 3
-apart to at least :math:`d_{ab} = r_a + r_b - 0.2` A with Bondi radii (N...O pairs 0.6 A
+apart to at least :math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A
 closer, for hydrogen bonds): the heavy-atom clash check's 0.4 A overlap less a margin,
 :math:`s_c` = 0.05 A, over the residue pairs among each CA's 16 nearest, found once in the
-input. For CA...CA this is 3.2 A, the CA clash check's 3.0 A plus the margin. On 16 samples
-of 100 residues from the bundled network, CA atoms alone in this term left every chain
-failing the heavy-atom clash check (about 18% of residues with an overlap >= 0.4 A, most of
-them O against CA or C three to four residues on, or between packed segments); with all
-four atoms none fails, at the same Ramachandran-favoured fraction.
+input. For CA...CA this is 3.15 A, the CA clash check's 3.0 A plus the margin. On 16
+samples of 100 residues from the bundled network, CA atoms alone in this term (at 3.2 A)
+left every chain failing the heavy-atom clash check (about 18% of residues with an overlap
+>= 0.4 A, most of them O against CA or C three to four residues on, or between packed
+segments); with all four atoms none fails, Ramachandran-favoured residues stay within 0.002
+and DSSP helix drops by about 0.005. Because O follows CA, C and N(+1) at a fixed CA-C-O
+angle, pushing O bends CA-C-N; the O...N(+1) term keeps O-C-N within its Engh & Huber
+width (without it 3 of those 16 chains failed the bond-angle check).
 O is then rebuilt in the plane of CA, C, N(+1) (or, without a successor, at the input's
 N-CA-C-O dihedral).
 
@@ -67,12 +70,12 @@ POSITION_SIGMA = 0.2
 DIHEDRAL_SIGMA = math.radians(5.0)
 #: Non-local backbone atoms a, b are pushed to at least r_a + r_b - CONTACT_OVERLAP apart
 #: (Angstrom; N...O pairs HBOND_ALLOWANCE closer), with width CONTACT_SIGMA.
-CONTACT_OVERLAP = 0.2
+CONTACT_OVERLAP = 0.25
 CONTACT_SIGMA = 0.05
 #: Width of the CA(i)-CA(i+1) restraint that keeps peptides planar (Angstrom).
 CA_CA_SIGMA = 0.05
 
-N, CA, C = 0, 1, 2
+N, CA, C, O = 0, 1, 2, 3
 _LEN = {name: ENGH_HUBER_LENGTHS[k] for k, name in enumerate(("N-CA", "CA-C", "C=O", "C-N"))}
 _ANG = {
     name: ENGH_HUBER_ANGLES[k]
@@ -89,7 +92,7 @@ def _across_angle(a: float, b: float, angle: tuple[float, float]) -> tuple[float
 
 def _restraints() -> tuple[list[tuple[int, int, float, float]], ...]:
     """(atom a, atom b, target, width) within a residue and from residue i to i + 1."""
-    n_ca, ca_c, c_n = (float(_LEN[k][0]) for k in ("N-CA", "CA-C", "C-N"))
+    n_ca, ca_c, c_o, c_n = (float(_LEN[k][0]) for k in ("N-CA", "CA-C", "C=O", "C-N"))
     within = [
         (N, CA, n_ca, float(_LEN["N-CA"][1])),
         (CA, C, ca_c, float(_LEN["CA-C"][1])),
@@ -99,6 +102,7 @@ def _restraints() -> tuple[list[tuple[int, int, float, float]], ...]:
         (C, N, c_n, float(_LEN["C-N"][1])),
         (CA, N, *_across_angle(ca_c, c_n, _ANG["CA-C-N"])),
         (C, CA, *_across_angle(c_n, n_ca, _ANG["C-N-CA"])),
+        (O, N, *_across_angle(c_o, c_n, _ANG["O-C-N"])),
     ]
     return within, peptide
 
@@ -173,8 +177,8 @@ def _contact_limits(dtype: torch.dtype, device: torch.device) -> Tensor:
     """Closest allowed distance ``[4, 4]`` (Angstrom) between non-local N, CA, C, O atoms."""
     radii = torch.as_tensor(VDW_RADII, dtype=dtype, device=device)
     limit = radii[:, None] + radii[None, :] - CONTACT_OVERLAP
-    limit[N, 3] -= HBOND_ALLOWANCE
-    limit[3, N] -= HBOND_ALLOWANCE
+    limit[N, O] -= HBOND_ALLOWANCE
+    limit[O, N] -= HBOND_ALLOWANCE
     return limit
 
 
@@ -199,15 +203,16 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     for a, b, target, width in WITHIN:
         z = (_distance(x[:, :, a], x[:, :, b]) - target) / width
         energy = energy + 0.5 * (z.square() * m).sum()
+    atoms = _with_oxygens(x, targets)  # [B, L, 4, 3]
     for a, b, target, width in PEPTIDE:
-        z = (_distance(x[:, :-1, a], x[:, 1:, b]) - target) / width
+        z = (_distance(atoms[:, :-1, a], atoms[:, 1:, b]) - target) / width
         energy = energy + 0.5 * (z.square() * pair).sum()
     z = (_distance(x[:, :-1, CA], x[:, 1:, CA]) - targets.ca_ca) / CA_CA_SIGMA
     energy = energy + 0.5 * (z.square() * pair).sum()
     phi, psi = _phi_psi(x)
     turn = (1 - torch.cos(phi - targets.phi)) + (1 - torch.cos(psi - targets.psi))
     energy = energy + (turn * pair).sum() / DIHEDRAL_SIGMA**2
-    atoms = _with_oxygens(x, targets).reshape(-1, 4, 3)
+    atoms = atoms.reshape(-1, 4, 3)
     i, j = targets.pairs
     distance = _distance(atoms[i][:, :, None], atoms[j][:, None, :])  # [P, 4, 4]
     limit = _contact_limits(x.dtype, x.device)
