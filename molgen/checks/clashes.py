@@ -30,6 +30,7 @@ __all__ = [
     "VDW_RADII",
     "close_residue_pairs",
     "ca_clashes",
+    "clash_limits",
     "heavy_atom_clashes",
 ]
 
@@ -101,6 +102,19 @@ def ca_clashes(
     return out
 
 
+def clash_limits(
+    overlap: float = CLASH_OVERLAP, hbond_allowance: float = HBOND_ALLOWANCE
+) -> np.ndarray:
+    """Largest clashing distance ``[4, 4]`` (Angstrom) between N, CA, C, O atoms.
+
+    :math:`r_a + r_b` - ``overlap`` with Bondi radii, ``hbond_allowance`` less for N-O pairs.
+    """
+    limit = VDW_RADII[:, None] + VDW_RADII[None, :] - overlap
+    limit[0, 3] -= hbond_allowance
+    limit[3, 0] -= hbond_allowance
+    return limit
+
+
 def heavy_atom_clashes(
     atoms: np.ndarray,
     atom_mask: np.ndarray,
@@ -126,9 +140,7 @@ def heavy_atom_clashes(
     np.ndarray, shape ``(L,)``, bool
         True for residues with at least one clashing atom.
     """
-    limit = VDW_RADII[:, None] + VDW_RADII[None, :] - overlap  # clash if d <= limit
-    limit[0, 3] -= hbond_allowance
-    limit[3, 0] -= hbond_allowance
+    limit = clash_limits(overlap, hbond_allowance)  # clash if d <= limit
     atoms = np.where(atom_mask[..., None], atoms, 0.0)
     count = atom_mask.sum(-1)
     centres = atoms.sum(1) / np.maximum(count, 1)[:, None]

@@ -156,9 +156,8 @@ def sample_backbones(
         Move the final N, CA, C atoms to Engh & Huber bond lengths and angles, holding atoms,
         phi and psi near the prediction and non-local backbone atoms out of van der Waals
         overlap (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.3 A
-        RMS, the
-        network's independent frames otherwise leave the peptide bonds off by tenths of an
-        Angstrom). False returns the network's raw frames as atoms.
+        RMS, the network's independent frames otherwise leave the peptide bonds off by tenths
+        of an Angstrom). False returns the network's raw frames as atoms.
     seed : int
         Seeds the ``torch.Generator`` on ``device``: same seed, same device, same samples.
     batch_size : int

@@ -53,7 +53,7 @@ import torch
 from torch import Tensor
 
 from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS
-from molgen.checks.clashes import HBOND_ALLOWANCE, VDW_RADII
+from molgen.checks.clashes import clash_limits
 from molgen.geometry import (
     backbone_dihedrals,
     backbone_oxygens,
@@ -69,7 +69,8 @@ POSITION_SIGMA = 0.2
 #: Width of the restraint of phi and psi to their input values (radians).
 DIHEDRAL_SIGMA = math.radians(5.0)
 #: Non-local backbone atoms a, b are pushed to at least r_a + r_b - CONTACT_OVERLAP apart
-#: (Angstrom; N...O pairs HBOND_ALLOWANCE closer), with width CONTACT_SIGMA.
+#: (Angstrom; N...O pairs the clash check's hydrogen-bond allowance closer), with width
+#: CONTACT_SIGMA.
 CONTACT_OVERLAP = 0.25
 CONTACT_SIGMA = 0.05
 #: Width of the CA(i)-CA(i+1) restraint that keeps peptides planar (Angstrom).
@@ -152,6 +153,7 @@ class _Targets:
     psi: Tensor  # [B, L-1], radians
     terminal_psi: Tensor  # [B, L] psi placing O of residues without a successor, radians
     pairs: Tensor  # [2, P] non-local residue pairs into the flattened B * L residues
+    contact: Tensor  # [4, 4] closest allowed N, CA, C, O distances across a pair, Angstrom
     filler: Tensor  # [L, 3, 3] stand-in atoms for masked residues, Angstrom
 
 
@@ -167,19 +169,11 @@ def _targets(start: Tensor, mask: Tensor) -> _Targets:
     phi, psi = _phi_psi(start)
     terminal_psi = dihedral(start[:, :, N], start[:, :, CA], start[:, :, C], start[:, :, O])
     pairs = nonlocal_ca_pairs(start[:, :, CA], mask)
+    contact = torch.as_tensor(clash_limits(CONTACT_OVERLAP), dtype=start.dtype, device=start.device)
     return _Targets(
         start[:, :, :3], mask, _peptide_ca_ca(start), phi, psi, terminal_psi - math.pi, pairs,
-        filler,
+        contact, filler,
     )  # fmt: skip
-
-
-def _contact_limits(dtype: torch.dtype, device: torch.device) -> Tensor:
-    """Closest allowed distance ``[4, 4]`` (Angstrom) between non-local N, CA, C, O atoms."""
-    radii = torch.as_tensor(VDW_RADII, dtype=dtype, device=device)
-    limit = radii[:, None] + radii[None, :] - CONTACT_OVERLAP
-    limit[N, O] -= HBOND_ALLOWANCE
-    limit[O, N] -= HBOND_ALLOWANCE
-    return limit
 
 
 def _with_oxygens(x: Tensor, targets: _Targets) -> Tensor:
@@ -215,8 +209,7 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     atoms = atoms.reshape(-1, 4, 3)
     i, j = targets.pairs
     distance = _distance(atoms[i][:, :, None], atoms[j][:, None, :])  # [P, 4, 4]
-    limit = _contact_limits(x.dtype, x.device)
-    overlap = (limit - distance).clamp_min(0.0) / CONTACT_SIGMA
+    overlap = (targets.contact - distance).clamp_min(0.0) / CONTACT_SIGMA
     return energy + 0.5 * overlap.square().sum()
 
 
