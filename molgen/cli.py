@@ -371,7 +371,7 @@ def prepare_pdb_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
-    """Turn a folder of structures into a chain set (.npz, the format of the shared data):
+    """Turn a folder of structures into a chain set (.npz, the format of data/pdb_chains.npz):
     each chain cut to its longest gap-free stretch, filtered, with DSSP; prints what was
     skipped and why."""
     from molgen.datasets.prepare import prepare_chain_set

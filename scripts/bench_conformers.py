@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,16 +32,15 @@ from rdkit.Chem import rdDistGeom, rdForceFieldHelpers, rdMolAlign
 from rdkit.rdBase import BlockLogs
 
 from molgen.errors import InputError
+from molgen.paths import default_data_path
 from molgen.sample.conformers import molecule_seed
 
 THRESHOLDS = (0.5, 0.25)
 
 
 def default_split_file() -> Path:
-    """``$MOLGEN_SHARED_DATA/qm9_split.npz``, else ``../shared/data`` beside the repository."""
-    root = os.environ.get("MOLGEN_SHARED_DATA")
-    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
-    return base / "qm9_split.npz"
+    """The repository's ``data/qm9_split.npz`` (``$MOLGEN_SHARED_DATA`` when set)."""
+    return default_data_path("qm9_split.npz")
 
 
 def graph_only(mol: Chem.Mol) -> Chem.Mol:

@@ -33,6 +33,7 @@ import torch
 from molgen.checks import check_backbone
 from molgen.io import load_chain_set
 from molgen.models import load
+from molgen.paths import default_data_path
 from molgen.scoring import (
     backbone_model_scores,
     ideal_helix,
@@ -43,13 +44,6 @@ from molgen.scoring import (
 )
 
 DECOYS = ("noise_0.5", "noise_1", "noise_2", "swap", "helix", "mirror")
-
-
-def default_chain_set() -> Path:
-    root = Path(__file__).resolve().parents[1]
-    return Path(os.environ.get("MOLGEN_SHARED_DATA", root.parent / "shared" / "data")) / (
-        "pdb_chains.npz"
-    )
 
 
 def val_chains(path: Path, n: int) -> list[np.ndarray]:
@@ -90,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
     model = load(args.model, device=args.device)
-    real = val_chains(args.chain_set or default_chain_set(), args.n)
+    real = val_chains(args.chain_set or default_data_path("pdb_chains.npz"), args.n)
     sets = {"real": real, **make_decoys(real, args.seed)}
 
     start = time.perf_counter()

@@ -30,6 +30,7 @@ import numpy as np
 
 from molgen.io.chainset import load_chain_set
 from molgen.io.writers import write_pdb
+from molgen.paths import default_data_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,10 +89,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", default="backbone")
     parser.add_argument("--chain-set", type=Path, default=None)
     args = parser.parse_args(argv)
-    shared = Path(os.environ.get("MOLGEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    chain_set = args.chain_set or default_data_path("pdb_chains.npz")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        write_structures(args.chain_set or shared / "pdb_chains.npz", args.n, args.length, folder)
+        write_structures(chain_set, args.n, args.length, folder)
         single = run_setting(folder, min(args.single_n, args.n), 1, 1, args.model)
         batched = run_setting(folder, args.n, 1, args.batch_size, args.model)
         parallel = run_setting(folder, args.n, args.workers, args.batch_size, args.model)

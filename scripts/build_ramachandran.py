@@ -1,12 +1,12 @@
 """Build ``molgen/data/ramachandran_general.npz`` from the train split of the PDB chain set.
 
-Reads ``pdb_chains.npz`` (default ``/work/shared/data/pdb_chains.npz``, or ``--data``), keeps
-ONLY chains with ``split == 'train'``, computes backbone phi/psi of every residue with both
-defined (:func:`molgen.geometry.backbone_dihedrals`, never across chain boundaries), and
-calls :func:`molgen.checks.ramachandran.build_ramachandran_density` (5 degree bins, periodic
-Gaussian smoothing of 10 degrees; favoured = highest-density bins holding 98% of the train
-residues, allowed = 99.8%). Writes the float32 density grid, the two thresholds and the
-settings used. Deterministic: rerunning gives the same file.
+Reads the repository's ``data/pdb_chains.npz`` (or ``--data PATH``), keeps ONLY chains with
+``split == 'train'``, computes backbone phi/psi of every residue with both defined
+(:func:`molgen.geometry.backbone_dihedrals`, never across chain boundaries), and calls
+:func:`molgen.checks.ramachandran.build_ramachandran_density` (5 degree bins, periodic Gaussian
+smoothing of 10 degrees; favoured = highest-density bins holding 98% of the train residues,
+allowed = 99.8%). Writes the float32 density grid, the two thresholds and the settings used.
+Deterministic: rerunning gives the same file.
 
 Usage: ``python scripts/build_ramachandran.py [--data PATH] [--out PATH]``
 """
@@ -21,6 +21,7 @@ import torch
 
 from molgen.checks.ramachandran import DATA_DIR, RAMACHANDRAN_FILE, build_ramachandran_density
 from molgen.geometry import backbone_dihedrals
+from molgen.paths import default_data_path
 
 BIN_DEG = 5.0
 SIGMA_DEG = 10.0
@@ -51,7 +52,7 @@ def train_phi_psi(data_path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/pdb_chains.npz"))
+    parser.add_argument("--data", type=Path, default=default_data_path("pdb_chains.npz"))
     parser.add_argument("--out", type=Path, default=DATA_DIR / RAMACHANDRAN_FILE)
     args = parser.parse_args()
     phi, psi = train_phi_psi(args.data)

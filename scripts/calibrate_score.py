@@ -24,6 +24,7 @@ import torch
 from molgen.errors import InputError
 from molgen.io.chainset import load_chain_set
 from molgen.models import load, update_extra
+from molgen.paths import default_data_path
 from molgen.scoring import calibrate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain-set", type=Path, default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    shared = Path(os.environ.get("MOLGEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    chain_set = args.chain_set or default_data_path("pdb_chains.npz")
     try:
         model = load(args.model)
-        chains = train_chains(args.chain_set or shared / "pdb_chains.npz", args.n, args.seed)
+        chains = train_chains(chain_set, args.n, args.seed)
         calibration = calibrate(model, chains, seed=args.seed).to_dict()
         update_extra(args.model, score_calibration=calibration)
     except InputError as err:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -33,14 +32,14 @@ from molgen.evaluation import (
     reference_set,
     train_reference,
 )
+from molgen.paths import default_data_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_chain_set() -> Path:
-    """``$MOLGEN_SHARED_DATA/pdb_chains.npz`` or ``../shared/data/pdb_chains.npz``."""
-    shared = os.environ.get("MOLGEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")
-    return Path(shared) / "pdb_chains.npz"
+    """The repository's ``data/pdb_chains.npz`` (``$MOLGEN_SHARED_DATA`` when set)."""
+    return default_data_path("pdb_chains.npz")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The shared protein chain set: many backbone chains in one ``.npz`` file.
+"""The protein chain set: many backbone chains in one ``.npz`` file (``data/pdb_chains.npz``).
 
 Format (see ``data/README.md``; read with ``np.load``, no pickles): per chain ``pdb_id``,
 ``chain``, ``seq`` (one-letter), ``dssp`` (8-state string, ``C`` for coil), ``length``,

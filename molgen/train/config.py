@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from molgen.errors import InputError
+from molgen.paths import expand_data_path
 
 __all__ = ["build_section", "read_sections", "resolve_data_path"]
 
@@ -70,9 +71,8 @@ def build_section(cls: type[T], values: Mapping[str, Any], section: str, source:
 def resolve_data_path(value: str, base: Path) -> Path:
     """Expand ``~`` and ``$VARS`` in ``value``; relative paths are taken from ``base``.
 
-    ``$MOLGEN_SHARED_DATA`` defaults to ``../shared/data`` beside the working directory.
+    ``$MOLGEN_SHARED_DATA`` stands for the repository's ``data/`` folder unless the variable
+    is set (:mod:`molgen.paths`); ``os.environ`` is left as it is.
     """
-    if "$MOLGEN_SHARED_DATA" in value and "MOLGEN_SHARED_DATA" not in os.environ:
-        os.environ["MOLGEN_SHARED_DATA"] = str(Path.cwd().parent / "shared" / "data")
-    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    path = Path(expand_data_path(value))
     return path if path.is_absolute() else (base / path).resolve()

@@ -1,11 +1,12 @@
 """Write qm9_val.sdf: DFT geometries of QM9 validation molecules (run once, output committed).
 
 Needs the PyPI package ``qm9pack`` (only its CSV files are read, so its import-time
-dependency on ``pkg_resources`` does not matter) and ``shared/data/qm9_split.npz``. Bonds and
-bond orders are perceived from the coordinates with RDKit's ``DetermineBonds``; molecules
-whose perceived graph differs from the QM9 SMILES are skipped.
+dependency on ``pkg_resources`` does not matter) and the repository's ``data/qm9_split.npz``
+(or the split file given as the argument). Bonds and bond orders are perceived from the
+coordinates with RDKit's ``DetermineBonds``; molecules whose perceived graph differs from the
+QM9 SMILES are skipped.
 
-    python tests/checks/molecule_fixtures/make_qm9_fixture.py ../shared/data/qm9_split.npz
+    python tests/checks/molecule_fixtures/make_qm9_fixture.py [data/qm9_split.npz]
 """
 
 import importlib.util
@@ -17,6 +18,8 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 from rdkit.Chem import rdDetermineBonds
+
+from molgen.paths import default_data_path
 
 NUM_MOLECULES = 60
 
@@ -57,4 +60,4 @@ def main(split_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1] if len(sys.argv) > 1 else str(default_data_path("qm9_split.npz")))
