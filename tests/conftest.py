@@ -1,4 +1,9 @@
-"""Shared test fixtures: the real PDB chain set beside the repository (``../shared/data``)."""
+"""Shared test fixtures: the real PDB chain set in the repository (``data/pdb_chains.npz``).
+
+The suite reads only files of the repository: ``$MOLGEN_SHARED_DATA`` is removed from the
+environment of the test process (and so of the scripts it runs), so that configurations and
+scripts under test resolve their data to the repository's ``data/`` folder.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +18,18 @@ import torch
 # thread; intra-op threading on a loaded 2-core machine slows them by orders of magnitude.
 torch.set_num_threads(1)
 
+os.environ.pop("MOLGEN_SHARED_DATA", None)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """``$MOLGEN_SHARED_DATA`` or ``../shared/data`` next to the repository."""
-    return Path(os.environ.get("MOLGEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+#: The repository's data folder: ``pdb_chains.npz`` and ``qm9_split.npz`` (``data/README.md``).
+DATA_DIR = REPO_ROOT / "data"
 
 
 @pytest.fixture(scope="session")
 def chain_set_path() -> Path:
-    path = shared_data_dir() / "pdb_chains.npz"
+    path = DATA_DIR / "pdb_chains.npz"
     if not path.exists():
-        pytest.fail(f"shared chain set not found at {path}; set MOLGEN_SHARED_DATA")
+        pytest.fail(f"chain set missing from the repository: {path}")
     return path
 
 

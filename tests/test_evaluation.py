@@ -155,7 +155,7 @@ def test_script_end_to_end(chain_set_path, tmp_path):
     """eval_backbones.py on 8 val chains: exit 0, JSON with samples, val and acceptance."""
     for name, atoms in reference_set(chain_set_path, "val", [70, 90], 4, seed=2):
         write_pdb(atoms, tmp_path / f"{name}.pdb")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MOLGEN_SHARED_DATA": str(chain_set_path.parent)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, str(REPO_ROOT / "scripts" / "eval_backbones.py"), str(tmp_path)]
     done = subprocess.run(
         [*cmd, "--no-mpnn", "--n-train", "10", "--quiet"], capture_output=True, text=True, env=env

@@ -1,7 +1,7 @@
 """Real PDB chains for the backbone checks: val chains of ``pdb_chains.npz`` (never train).
 
-The file comes from the root ``chain_set_path`` fixture (``../shared/data`` next to the
-repository, or ``$MOLGEN_SHARED_DATA``); a missing file fails the tests that need it.
+The file comes from the root ``chain_set_path`` fixture (the repository's
+``data/pdb_chains.npz``); a missing file fails the tests that need it.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from molgen.datasets.conformer_data import (
 )
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.geometry.torsions import rotating_side, torsion_angles
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
 
 def _molecules():
-    return QM9Molecules(shared_data_dir() / "qm9_split.npz", "val", limit=20, seed=3)
+    return QM9Molecules(DATA_DIR / "qm9_split.npz", "val", limit=20, seed=3)
 
 
 def test_item_has_dft_torsions_on_seed_bond_lengths():

@@ -8,9 +8,9 @@ from rdkit import Chem
 
 import molgen.datasets.qm9 as qm9
 from molgen.datasets.qm9 import QM9Molecules, molecule_from_xyz
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
-SPLIT = shared_data_dir() / "qm9_split.npz"
+SPLIT = DATA_DIR / "qm9_split.npz"
 
 
 @pytest.fixture(scope="module")

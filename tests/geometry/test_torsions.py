@@ -19,7 +19,7 @@ from molgen.geometry.torsions import (
     torsion_angles,
 )
 from molgen.models.molecule_graph import molecule_graph
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
 # Drug-like and QM9-like molecules: amides, esters, sulfonamides, alkynes, nitriles, rings.
 AGREEMENT_SMILES = [
@@ -136,7 +136,7 @@ def conformers() -> list[Chem.Mol]:
         assert rdDistGeom.EmbedMolecule(mol, params) == 0
         mol.SetProp("_Name", name)
         mols.append(mol)
-    qm9 = QM9Molecules(shared_data_dir() / "qm9_split.npz", "val", limit=150, seed=3)
+    qm9 = QM9Molecules(DATA_DIR / "qm9_split.npz", "val", limit=150, seed=3)
     mols += [m for m in qm9 if len(rotatable_bonds(m)) >= 2][:6]
     assert len(mols) == 9
     return mols

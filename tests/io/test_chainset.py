@@ -1,4 +1,4 @@
-"""Tests for molgen.io.chainset on the shared real chain set (pdb_chains.npz, val split)."""
+"""Tests for molgen.io.chainset on the real chain set (data/pdb_chains.npz, val split)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from molgen.sample.conformers import (
     sample_conformers,
     write_conformers,
 )
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
 INPUTS = {
     "ibuprofen": "CC(C)Cc1ccc(cc1)[C@@H](C)C(=O)O",
@@ -130,7 +130,7 @@ class PointMassScore(nn.Module):
 @pytest.mark.parametrize("ode", [False, True])
 def test_reverse_process_with_exact_score_recovers_dft_torsions(ode):
     """With the score of a point mass at the DFT torsions, samples end at those torsions."""
-    references = QM9Molecules(shared_data_dir() / "qm9_split.npz", "val", limit=60, seed=2)
+    references = QM9Molecules(DATA_DIR / "qm9_split.npz", "val", limit=60, seed=2)
     mol = next(m for m in references if len(rotatable_bonds(m)) >= 2)
     quads = rotatable_bonds(mol)
     theta0 = torsion_angles(torch.as_tensor(mol.GetConformer().GetPositions()), quads)

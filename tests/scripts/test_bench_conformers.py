@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig, save
-from tests.conftest import REPO_ROOT, shared_data_dir
+from tests.conftest import DATA_DIR, REPO_ROOT
 
 
 def _bench():
@@ -26,7 +26,7 @@ def test_bench_reports_every_method_and_group(tmp_path, capsys):
     torch.manual_seed(0)
     config = TorsionScoreNetworkConfig(hidden_irreps="8x0e + 2x1o + 2x1e + 2x0o", num_layers=1)
     save(TorsionScoreNetwork(config), tmp_path / "model")
-    split = str(shared_data_dir() / "qm9_split.npz")
+    split = str(DATA_DIR / "qm9_split.npz")
     argv = ["--n", "5", "--k", "2", "--steps", "3", "--model", str(tmp_path / "model"),
             "--device", "cpu", "--quiet", "--split-file", split]  # fmt: skip
     assert _bench().main(argv) == 0
@@ -47,5 +47,5 @@ def test_min_rmsd_of_the_reference_itself_is_zero():
     """min_rmsd(mol, mol) = 0 for a QM9 molecule and its own DFT conformer."""
     from molgen.datasets.qm9 import QM9Molecules
 
-    mol = QM9Molecules(shared_data_dir() / "qm9_split.npz", "val", limit=1, seed=0)[0]
+    mol = QM9Molecules(DATA_DIR / "qm9_split.npz", "val", limit=1, seed=0)[0]
     assert _bench().min_rmsd(mol, mol) < 1e-6

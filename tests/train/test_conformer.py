@@ -9,7 +9,7 @@ import pytest
 from molgen.errors import InputError
 from molgen.models import TorsionScoreNetwork, load
 from molgen.train.conformer import load_conformer_config, train_conformer
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
 CONFIG = """
 data: {{path: {split}, split: val, limit: 8, batch_size: 4, seed: 0}}
@@ -21,7 +21,7 @@ train: {{max_steps: {steps}, log_every: 1, checkpoint_every: 1, device: cpu, lr:
 def _config(tmp_path, steps):
     # Smoke test only: real training uses the train split (scripts/configs/conformer.yaml).
     path = tmp_path / "conformer.yaml"
-    path.write_text(CONFIG.format(split=shared_data_dir() / "qm9_split.npz", steps=steps))
+    path.write_text(CONFIG.format(split=DATA_DIR / "qm9_split.npz", steps=steps))
     return load_conformer_config(path)
 
 

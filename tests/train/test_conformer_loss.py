@@ -13,9 +13,9 @@ from molgen.datasets.qm9 import QM9Molecules
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 from molgen.geometry.torsions import torsion_angles
 from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss, perturb_torsions
-from tests.conftest import shared_data_dir
+from tests.conftest import DATA_DIR
 
-SPLIT = shared_data_dir() / "qm9_split.npz"
+SPLIT = DATA_DIR / "qm9_split.npz"
 
 
 @pytest.fixture(scope="module")
