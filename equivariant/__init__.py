@@ -8,7 +8,7 @@ The test helpers live in :mod:`equivariant.testing` (not imported here).
 
 from equivariant.conv import TensorProductConv
 from equivariant.embeddings import RadialEmbedding, polynomial_envelope, sinusoidal_embedding
-from equivariant.graphs import edge_vectors, knn_graph, radius_graph
+from equivariant.graphs import edge_vectors, knn_graph, radius_graph, random_distance_graph
 from equivariant.heads import BondPseudoscalarHead, PseudoscalarHead, ScalarHead, VectorHead
 from equivariant.norm import EquivariantLayerNorm
 
@@ -24,5 +24,6 @@ __all__ = [
     "knn_graph",
     "polynomial_envelope",
     "radius_graph",
+    "random_distance_graph",
     "sinusoidal_embedding",
 ]

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from molgen.geometry import frames_from_backbone
+from molgen.io.blueprint import blueprint_from_dssp, encode_blueprint
 from molgen.io.chainset import load_chain_set
 
 __all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", "collate_backbones"]
@@ -32,11 +33,13 @@ def _generator(*seeds: int) -> torch.Generator:
 @dataclass
 class BackboneItem:
     """One (cropped) chain: ``atoms`` float32 ``[L, 4, 3]`` (N, CA, C, O; Angstrom, CA-centred),
-    ``mask`` bool ``[L]``, ``residue_index`` long ``[L]`` (positions in the source chain)."""
+    ``mask`` bool ``[L]``, ``residue_index`` long ``[L]`` (positions in the source chain),
+    ``ss`` long ``[L]`` (its DSSP as blueprint codes H 1, E 2, L 3; :mod:`molgen.io.blueprint`)."""
 
     atoms: Tensor
     mask: Tensor
     residue_index: Tensor
+    ss: Tensor
     sequence: str
     name: str
 
@@ -56,6 +59,9 @@ class PDBChains(torch.utils.data.Dataset):
         ``None`` keeps whole chains.
     min_length, max_length : int or None
         Keep only chains with ``min_length <= L <= max_length`` (before cropping).
+    max_coil_fraction : float or None
+        Keep only chains whose DSSP has at most this fraction of loop (``L``) residues
+        (FrameDiff and FrameFlow train on chains with at most 50% coil).
     seed : int
         Seed of the crop positions (with the epoch, see :meth:`set_epoch`, and the index).
     """
@@ -67,6 +73,7 @@ class PDBChains(torch.utils.data.Dataset):
         crop_length: int | None = 128,
         min_length: int = 40,
         max_length: int | None = None,
+        max_coil_fraction: float | None = None,
         seed: int = 0,
     ) -> None:
         if crop_length is not None and crop_length < 1:
@@ -75,7 +82,13 @@ class PDBChains(torch.utils.data.Dataset):
         keep = self.chains.lengths >= min_length
         if max_length is not None:
             keep &= self.chains.lengths <= max_length
+        if max_coil_fraction is not None:
+            coil = np.array([blueprint_from_dssp(d).count("L") / max(len(d), 1)
+                             for d in self.chains.dssp])  # fmt: skip
+            keep &= coil <= max_coil_fraction
         self.indices = np.flatnonzero(keep)
+        #: ``(N,)`` 30%-identity cluster of each item (for :class:`LengthBucketSampler` groups).
+        self.clusters = self.chains.clusters[self.indices]
         self.crop_length, self.seed, self.epoch = crop_length, seed, 0
         full = self.chains.lengths[self.indices]
         #: int64 ``(N,)`` item lengths after cropping (what :class:`LengthBucketSampler` needs).
@@ -100,10 +113,12 @@ class PDBChains(torch.utils.data.Dataset):
             length = self.crop_length
         atoms = atoms[start : start + length]
         atoms = atoms - atoms[:, 1].mean(0)
+        dssp = str(self.chains.dssp[chain])[start : start + length]
         return BackboneItem(
             atoms=atoms,
             mask=torch.ones(length, dtype=torch.bool),
             residue_index=torch.arange(start, start + length),
+            ss=torch.from_numpy(encode_blueprint(blueprint_from_dssp(dssp))),
             sequence=str(self.chains.sequences[chain])[start : start + length],
             name=str(self.chains.names[chain]),
         )
@@ -117,7 +132,9 @@ class LengthBucketSampler(torch.utils.data.Sampler):
     the batch order is shuffled. Every rank builds the same list from ``(seed, epoch)`` and
     takes every ``num_replicas``-th batch from ``rank``, so ranks see disjoint items and the
     same number of batches: the list is cut (``drop_last``) or padded by repeating its first
-    batches to a multiple of ``num_replicas``.
+    batches to a multiple of ``num_replicas``. With ``groups`` (e.g. 30%-identity clusters),
+    each epoch holds one item per group, drawn anew every epoch, so every group is seen
+    equally often (FrameDiff's cluster sampling).
 
     Parameters
     ----------
@@ -137,6 +154,8 @@ class LengthBucketSampler(torch.utils.data.Sampler):
         dividing by ``num_replicas``, instead of padding.
     num_replicas, rank : int
         Data-parallel world size and this process's rank.
+    groups : sequence, optional
+        A group label per item; one item per group and epoch.
     """
 
     def __init__(
@@ -149,6 +168,7 @@ class LengthBucketSampler(torch.utils.data.Sampler):
         drop_last: bool = False,
         num_replicas: int = 1,
         rank: int = 0,
+        groups: Sequence | np.ndarray | None = None,
     ) -> None:
         if (batch_size is None) == (max_residues is None):
             raise ValueError("give exactly one of batch_size and max_residues")
@@ -160,6 +180,24 @@ class LengthBucketSampler(torch.utils.data.Sampler):
         self.batch_size, self.max_residues = batch_size, max_residues
         self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
         self.num_replicas, self.rank, self.epoch = num_replicas, rank, 0
+        self.group_of = None
+        if groups is not None:
+            _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+            if len(inverse) != len(self.lengths):
+                raise ValueError(f"{len(inverse)} group labels for {len(self.lengths)} items")
+            self.group_of = torch.as_tensor(inverse.reshape(-1), dtype=torch.long)
+
+    def _epoch_items(self, gen: torch.Generator) -> Tensor:
+        """Items of this epoch: all of them, or one random member of every group."""
+        n = len(self.lengths)
+        if self.group_of is None:
+            return torch.arange(n)
+        # A random key per item; the smallest key of each group wins.
+        key = torch.rand(n, generator=gen, dtype=torch.float64) + self.group_of
+        order = torch.argsort(key)
+        first = torch.ones(n, dtype=torch.bool)
+        first[1:] = self.group_of[order[1:]] != self.group_of[order[:-1]]
+        return order[first]
 
     def set_epoch(self, epoch: int) -> None:
         """Use the batches of this epoch (call before each epoch, as with DistributedSampler)."""
@@ -168,8 +206,9 @@ class LengthBucketSampler(torch.utils.data.Sampler):
     def _all_batches(self) -> list[list[int]]:
         """This epoch's batches for all ranks together, before sharding."""
         gen = _generator(self.seed, self.epoch)
-        n = len(self.lengths)
-        order = torch.randperm(n, generator=gen) if self.shuffle else torch.arange(n)
+        items = self._epoch_items(gen)
+        n = len(items)
+        order = items[torch.randperm(n, generator=gen)] if self.shuffle else items
         order = order[torch.argsort(self.lengths[order], stable=True)].tolist()
         batches: list[list[int]] = []
         if self.batch_size is not None:
@@ -208,12 +247,14 @@ class LengthBucketSampler(torch.utils.data.Sampler):
 @dataclass
 class BackboneBatch:
     """Padded backbones: ``atoms [B, L, 4, 3]`` (Angstrom), ``mask [B, L]`` bool,
-    ``residue_index [B, L]`` long, frames ``rotations [B, L, 3, 3]`` and ``translations
-    [B, L, 3]`` (CA, Angstrom; padding has identity rotations and zero translations)."""
+    ``residue_index [B, L]`` long, ``ss [B, L]`` long blueprint codes (0 at padding), frames
+    ``rotations [B, L, 3, 3]`` and ``translations [B, L, 3]`` (CA, Angstrom; padding has
+    identity rotations and zero translations)."""
 
     atoms: Tensor
     mask: Tensor
     residue_index: Tensor
+    ss: Tensor
     rotations: Tensor
     translations: Tensor
     sequences: list[str]
@@ -244,9 +285,11 @@ def collate_backbones(items: Sequence[BackboneItem]) -> BackboneBatch:
     atoms = torch.zeros(*size, 4, 3, dtype=items[0].atoms.dtype)
     mask = torch.zeros(size, dtype=torch.bool)
     residue_index = torch.zeros(size, dtype=torch.long)
+    ss = torch.zeros(size, dtype=torch.long)
     for b, it in enumerate(items):
         n = len(it.mask)
         atoms[b, :n], mask[b, :n], residue_index[b, :n] = it.atoms, it.mask, it.residue_index
+        ss[b, :n] = it.ss
     rot, trans = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
     eye = torch.eye(3, dtype=rot.dtype).expand_as(rot)
     rot = torch.where(mask[..., None, None], rot, eye)
@@ -255,6 +298,7 @@ def collate_backbones(items: Sequence[BackboneItem]) -> BackboneBatch:
         atoms=atoms,
         mask=mask,
         residue_index=residue_index,
+        ss=ss,
         rotations=rot,
         translations=trans,
         sequences=[it.sequence for it in items],

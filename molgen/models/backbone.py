@@ -43,18 +43,22 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 # Submodule imports: under pytest, tests/equivariant/ can shadow the package's __init__.
+from equivariant.context import GraphContext
 from equivariant.conv import TensorProductConv
 from equivariant.embeddings import sinusoidal_embedding
+from equivariant.graphs import random_distance_graph
 from equivariant.heads import ScalarHead, VectorHead
 from molgen.diffusion import SE3Diffuser
 from molgen.diffusion.se3 import center
 from molgen.geometry import rotvec_to_matrix
+from molgen.io.blueprint import BLUEPRINT_LETTERS
 from molgen.models.residue_graph import (
     edge_features,
     flatten_mask,
     gaussian_rbf,
     residue_edges,
     unflatten,
+    union_edges,
 )
 
 __all__ = ["FrameScoreNetwork", "FrameScoreNetworkConfig"]
@@ -78,7 +82,12 @@ class FrameScoreNetworkConfig:
     ``trans_scale`` Angstrom per unit of the predicted displacement; ``self_condition``
     accepts a previous :math:`x_0` prediction, and ``self_cond_neighbours`` more edges join
     each residue to its nearest residues in that prediction (so segments about to meet see
-    each other while still far apart in the noisy input); ``diffuser`` is passed to
+    each other while still far apart in the noisy input); ``long_range_edges`` more edges
+    per residue drawn at random with probability falling as distance^-3
+    (:func:`equivariant.graphs.random_distance_graph`); ``global_context`` adds a pooled
+    per-chain channel after every convolution (:class:`equivariant.context.GraphContext`);
+    ``ss_condition`` reads a per-residue secondary-structure label (X, H, E, L as 0-3,
+    :mod:`molgen.io.blueprint`; X means unspecified); ``diffuser`` is passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -95,6 +104,9 @@ class FrameScoreNetworkConfig:
     trans_scale: float = 10.0
     self_condition: bool = True
     self_cond_neighbours: int = 0
+    long_range_edges: int = 0
+    global_context: bool = False
+    ss_condition: bool = False
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +169,15 @@ class FrameScoreNetwork(nn.Module):
             )  # fmt: skip
             for layer in range(config.num_layers)
         )
+        # Added capacity starts as the identity (zero-initialised), so a trained network
+        # can be extended and fine-tuned.
+        self.contexts = nn.ModuleList(
+            GraphContext(hidden, config.mlp_dim) for _ in range(config.num_layers)
+        ) if config.global_context else None  # fmt: skip
+        self.ss_embed = None
+        if config.ss_condition:
+            self.ss_embed = nn.Embedding(len(BLUEPRINT_LETTERS), num_scalars)
+            nn.init.zeros_(self.ss_embed.weight)
         self.vector_head = VectorHead(hidden, 2)  # displacement, rotation vector (world)
         self.psi_head = ScalarHead(hidden, 2)
 
@@ -175,9 +196,11 @@ class FrameScoreNetwork(nn.Module):
         mask: Tensor,
         self_cond: Tensor | None = None,
         residue_index: Tensor | None = None,
+        ss: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> dict[str, Tensor]:
         """Scores and :math:`x_0` predictions; the stable public entry point (see ``forward``)."""
-        return self(R, x, t, mask, self_cond, residue_index)
+        return self(R, x, t, mask, self_cond, residue_index, ss, generator)
 
     def forward(
         self,
@@ -187,6 +210,8 @@ class FrameScoreNetwork(nn.Module):
         mask: Tensor,
         self_cond: Tensor | None = None,
         residue_index: Tensor | None = None,
+        ss: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> dict[str, Tensor]:
         r"""Predict scores of noisy frames.
 
@@ -205,6 +230,12 @@ class FrameScoreNetwork(nn.Module):
             ``config.self_condition`` (its features are zero when ``None``).
         residue_index : Tensor, optional
             Long ``[B, L]`` residue numbers (for chain breaks); default ``arange(L)``.
+        ss : Tensor, optional
+            Long ``[B, L]`` secondary-structure labels (0 X, 1 H, 2 E, 3 L); read only if
+            ``config.ss_condition`` (``None``: all unspecified).
+        generator : torch.Generator, optional
+            Draws the random long-range edges (``config.long_range_edges``); ``None`` uses a
+            fixed seed, so the output is a deterministic function of the input.
 
         Returns
         -------
@@ -228,6 +259,11 @@ class FrameScoreNetwork(nn.Module):
         edge_index = residue_edges(
             pos, batch, res, cfg.k, cfg.seq_neighbours, prev, cfg.self_cond_neighbours
         )  # [2, E]
+        if cfg.long_range_edges > 0:
+            if generator is None:
+                generator = torch.Generator(device=pos.device).manual_seed(0)
+            far = random_distance_graph(pos, cfg.long_range_edges, batch, generator)
+            edge_index = union_edges([edge_index, far], len(pos))  # [2, E']
         e_feat = edge_features(
             rot, pos, res, edge_index, cfg.num_rbf, cfg.rbf_max, cfg.max_offset
         )  # [E, F]
@@ -242,12 +278,19 @@ class FrameScoreNetwork(nn.Module):
                 sc_edge = gaussian_rbf(d, cfg.num_rbf, cfg.rbf_max)  # [E, K]
             n_feat, e_feat = torch.cat([n_feat, sc_node], -1), torch.cat([e_feat, sc_edge], -1)
         axes = rot.transpose(-1, -2).reshape(-1, 9)  # [N, 9]: columns of R as 3x1o
-        h = torch.cat([self.node_embed(n_feat), axes], dim=-1)  # [N, S + 9]
+        scalars = self.node_embed(n_feat)  # [N, S]
+        if self.ss_embed is not None:
+            if ss is None:
+                ss = torch.zeros(b, length, dtype=torch.long, device=x.device)
+            scalars = scalars + self.ss_embed(ss.reshape(-1)[flat])
+        h = torch.cat([scalars, axes], dim=-1)  # [N, S + 9]
         e = self.edge_embed(e_feat)  # [E, edge_dim]
         vec = pos[edge_index[0]] - pos[edge_index[1]]  # [E, 3]
         sh = o3.spherical_harmonics(self.irreps_sh, vec, True, normalization="component")
-        for conv in self.convs:
+        for layer, conv in enumerate(self.convs):
             h = conv(h, edge_index, sh, e)  # [N, hidden.dim]
+            if self.contexts is not None:
+                h = self.contexts[layer](h, batch)
         out = self.vector_head(h)  # [N, 2, 3]
         sigma_rot = self.diffuser.so3.sigma(t[batch])  # [N], radians
         w = sigma_rot[:, None] * (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3]

@@ -24,7 +24,14 @@ from torch.nn import functional as F
 
 from equivariant.graphs import edge_vectors, knn_graph
 
-__all__ = ["edge_features", "flatten_mask", "gaussian_rbf", "residue_edges", "unflatten"]
+__all__ = [
+    "edge_features",
+    "flatten_mask",
+    "gaussian_rbf",
+    "residue_edges",
+    "unflatten",
+    "union_edges",
+]
 
 
 def flatten_mask(mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -103,7 +110,14 @@ def residue_edges(
         keep = (batch[i] == batch[j]) & (residue_index[j] - residue_index[i] <= seq_neighbours)
         i, j = i[keep], j[keep]
         edges += [torch.stack([i, j]), torch.stack([j, i])]
+    return union_edges(edges, n)
+
+
+def union_edges(edges: list[Tensor], num_nodes: int) -> Tensor:
+    """Union of edge sets ``[2, E_k]`` over ``num_nodes`` nodes: no duplicates, sorted by
+    target then source (long ``[2, E]``)."""
     edge_index = torch.cat(edges, dim=1)
+    n = num_nodes
     key = torch.unique(edge_index[1] * n + edge_index[0])  # sorted by target, then source
     return torch.stack([key % n, torch.div(key, n, rounding_mode="floor")])
 

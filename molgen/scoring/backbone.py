@@ -90,7 +90,14 @@ def _item(atoms: np.ndarray) -> BackboneItem:
     tensor = tensor - tensor[:, 1].mean(0)
     n = len(tensor)
     index = torch.from_numpy(np.flatnonzero(keep))  # gaps stay visible to the network
-    return BackboneItem(tensor, torch.ones(n, dtype=torch.bool), index, "X" * n, "")
+    return BackboneItem(
+        atoms=tensor,
+        mask=torch.ones(n, dtype=torch.bool),
+        residue_index=index,
+        ss=torch.zeros(n, dtype=torch.long),  # unspecified: the score is unconditional
+        sequence="X" * n,
+        name="",
+    )
 
 
 @torch.no_grad()

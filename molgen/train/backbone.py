@@ -3,7 +3,8 @@
 A YAML (or JSON) file has four sections, each optional (defaults in brackets)::
 
     data:   {path: <chain-set npz>, split: train, crop_length: 64, min_length: 40,
-             max_length: null, max_residues: 512, seed: 0}
+             max_length: null, max_coil_fraction: null, one_per_cluster: false,
+             max_residues: 512, seed: 0}
     model:  FrameScoreNetworkConfig fields (k, hidden_irreps, num_layers, diffuser, ...)
     loss:   BackboneLossConfig fields (weights, min_t, self_condition_rate, ...)
     train:  TrainConfig fields (lr, max_steps, ema_decay, checkpoint_every, device, ...)
@@ -39,13 +40,20 @@ SECTIONS = ("data", "model", "loss", "train")
 
 @dataclasses.dataclass
 class DataConfig:
-    """Which chains, how they are cropped and batched (lengths in residues)."""
+    """Which chains, how they are cropped and batched (lengths in residues).
+
+    ``max_coil_fraction`` drops chains with more DSSP loop than that; ``one_per_cluster``
+    draws one chain of every 30%-identity cluster per epoch (see
+    :class:`~molgen.datasets.LengthBucketSampler`).
+    """
 
     path: str = "$MOLGEN_SHARED_DATA/pdb_chains.npz"
     split: str = "train"
     crop_length: int = 64
     min_length: int = 40
     max_length: int | None = None
+    max_coil_fraction: float | None = None
+    one_per_cluster: bool = False
     max_residues: int = 512
     seed: int = 0
 
@@ -80,11 +88,13 @@ def train_backbone(
         crop_length=data_cfg.crop_length,
         min_length=data_cfg.min_length,
         max_length=data_cfg.max_length,
+        max_coil_fraction=data_cfg.max_coil_fraction,
         seed=data_cfg.seed,
     )
     sampler = LengthBucketSampler(
         dataset.lengths, max_residues=data_cfg.max_residues, seed=data_cfg.seed,
         num_replicas=world, rank=rank, drop_last=world > 1,
+        groups=dataset.clusters if data_cfg.one_per_cluster else None,
     )  # fmt: skip
     loader = torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate_backbones

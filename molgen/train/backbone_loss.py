@@ -27,6 +27,11 @@ error of N, CA, C, O positions, and of all intra-chain atom-pair distances below
 
 Self-conditioning (Chen et al. 2022): with probability ``self_condition_rate`` a first,
 gradient-free pass supplies :math:`\hat x_0` as an input to the second.
+
+Secondary-structure labels (for a network with ``ss_condition``) are dropped at random so
+that one network samples with and without a blueprint: a chain loses all its labels with
+probability ``ss_drop_chain_rate``; otherwise each label is replaced by X (unspecified)
+with a rate drawn per chain from :math:`U(0, r_{\max})`, ``ss_drop_residue_max``.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from molgen.diffusion.r3 import R3Diffuser
 from molgen.diffusion.se3 import center
 from molgen.geometry import backbone_dihedrals, backbone_from_frames
 
-__all__ = ["BackboneLossConfig", "backbone_loss", "edm_weight"]
+__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "edm_weight"]
 
 
 @dataclass
@@ -58,6 +63,18 @@ class BackboneLossConfig:
     distance_cutoff: float = 6.0
     length_unit: float = 10.0
     self_condition_rate: float = 0.5
+    ss_drop_chain_rate: float = 0.3
+    ss_drop_residue_max: float = 0.5
+
+
+def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generator) -> Tensor:
+    """Blueprint codes ``[B, L]`` with labels replaced by 0 (X) as the module docstring says."""
+    b = ss.shape[0]
+    uniform = {"dtype": torch.float32, "device": ss.device, "generator": generator}
+    rate = torch.rand(b, **uniform) * config.ss_drop_residue_max  # [B]
+    rate = torch.where(torch.rand(b, **uniform) < config.ss_drop_chain_rate, 1.0, rate)
+    keep = torch.rand(ss.shape, **uniform) >= rate[:, None]  # [B, L]
+    return torch.where(keep, ss, torch.zeros_like(ss))
 
 
 def edm_weight(r3: R3Diffuser, t: Tensor) -> Tensor:
@@ -124,12 +141,14 @@ def backbone_loss(
     noisy = diffuser.sample_marginal((rot_0, x_0), t, mask=mask, generator=generator)
 
     res = batch.residue_index
+    ss = drop_labels(batch.ss, cfg, generator) if net.config.ss_condition else None
     self_cond = None
     draw = torch.rand((), dtype=dtype, device=device, generator=generator)
     if net.config.self_condition and float(draw) < cfg.self_condition_rate:
         with torch.no_grad():
-            self_cond = model(noisy.rot_t, noisy.trans_t, t, mask, None, res)["x0"].detach()
-    out = model(noisy.rot_t, noisy.trans_t, t, mask, self_cond, res)
+            first = model(noisy.rot_t, noisy.trans_t, t, mask, None, res, ss, generator)
+            self_cond = first["x0"].detach()
+    out = model(noisy.rot_t, noisy.trans_t, t, mask, self_cond, res, ss, generator)
 
     # Translations: clean-frame error in units of 10 A (prediction and data both centred).
     trans_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2

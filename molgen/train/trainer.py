@@ -64,7 +64,10 @@ class TrainConfig:
     decay ``ema_decay``; ``max_steps`` optimiser steps; a CSV row every ``log_every`` steps and
     a checkpoint every ``checkpoint_every`` steps (and at the end); ``seed`` for every random
     draw; ``device`` ``"auto"``, ``"cpu"`` or ``"cuda"``; ``find_unused_parameters`` for DDP
-    when the loss leaves some parameters without gradient.
+    when the loss leaves some parameters without gradient; ``init_weights`` a molgen model
+    folder or bundled name (:func:`molgen.models.load`) whose tensors start a fresh run
+    (parameters it lacks, e.g. layers added to a trained network, keep their initialisation;
+    ignored when resuming).
     """
 
     lr: float = 1e-4
@@ -80,6 +83,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     find_unused_parameters: bool = False
+    init_weights: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -220,6 +224,23 @@ class Trainer:
             self.console.print(f"[yellow]world size changed; reseeding at step {self.step}")
             self.generator.manual_seed(_mixed_seed(self.config.seed, self.rank, self.step))
 
+    def warm_start(self, source: str) -> None:
+        """Copy the tensors of a saved model into :attr:`model` (and the EMA) by name.
+
+        Raises ``ValueError`` if ``source`` holds a tensor the model lacks or of another shape.
+        """
+        from molgen.models import load
+
+        state = load(source).state_dict()
+        own = self.model.state_dict()
+        clash = [k for k, v in state.items() if k not in own or own[k].shape != v.shape]
+        if clash:
+            raise ValueError(f"init_weights {source}: tensors that do not fit the model: {clash}")
+        self.model.load_state_dict(state, strict=False)
+        self.ema = EMA(self.model, self.config.ema_decay)
+        added = sorted(set(own) - set(state))
+        self.console.print(f"weights from {source}; {len(added)} new tensors keep their init")
+
     # ----------------------------------------------------------------- the loop
     def _epoch_batches(self, epoch: int) -> Iterator[Any]:
         data = self.data if hasattr(self.data, "__iter__") else self.data(epoch)
@@ -275,6 +296,8 @@ class Trainer:
             torch.manual_seed(seed)
             np.random.seed(seed % 2**32)  # noqa: NPY002 (seed the global state)
             random.seed(seed)
+            if cfg.init_weights:
+                self.warm_start(cfg.init_weights)
         if self.is_main:
             write_config(self.out_dir / "config.json", self.run_config)
         batches = itertools.islice(self._epoch_batches(self.epoch), self.batch_in_epoch, None)

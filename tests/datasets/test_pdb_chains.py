@@ -164,3 +164,36 @@ def test_collate_frames_follow_convention(val_chains):
     eye = torch.eye(3).expand(int(m.sum()), 3, 3)
     assert torch.allclose(rot[m].transpose(-1, -2) @ rot[m], eye, atol=1e-5)
     assert torch.allclose(torch.linalg.det(rot[m]), torch.ones(int(m.sum())), atol=1e-5)
+
+
+def test_coil_filter_and_blueprint_labels(chain_set_path):
+    """max_coil_fraction 0.5 keeps exactly the val chains whose DSSP has <= 50% loop letters,
+    and every item carries its DSSP as blueprint codes (H 1, E 2, L 3), crop for crop."""
+    from molgen.io.blueprint import blueprint_from_dssp, encode_blueprint
+
+    data = PDBChains(chain_set_path, "val", crop_length=64, max_coil_fraction=0.5, seed=1)
+    chains = data.chains
+    coil = np.array([blueprint_from_dssp(str(d)).count("L") / len(d) for d in chains.dssp])
+    assert np.array_equal(data.indices, np.flatnonzero(coil <= 0.5))
+    assert 0 < len(data) < len(chains)
+    for i in range(0, len(data), 53):
+        item, chain = data[i], int(data.indices[i])
+        start = int(item.residue_index[0])
+        dssp = str(chains.dssp[chain])[start : start + len(item.ss)]
+        assert item.ss.tolist() == encode_blueprint(blueprint_from_dssp(dssp)).tolist()
+    batch = collate_backbones([data[0], data[1]])
+    assert batch.ss.shape == batch.mask.shape and (batch.ss[~batch.mask] == 0).all()
+
+
+def test_sampler_one_item_per_group_each_epoch(val_chains):
+    """With groups (30% clusters), an epoch's batches hold exactly one item of every cluster,
+    the chosen members change between epochs, and the same epoch repeats exactly."""
+    groups = val_chains.clusters
+    sampler = LengthBucketSampler(val_chains.lengths, max_residues=512, groups=groups, seed=2)
+    items = [i for b in sampler for i in b]
+    assert sorted(groups[items].tolist()) == sorted(np.unique(groups).tolist())
+    sampler.set_epoch(1)
+    other = [i for b in sampler for i in b]
+    assert set(other) != set(items) and len(other) == len(items)
+    sampler.set_epoch(0)
+    assert [i for b in sampler for i in b] == items

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from models_helpers import noised_batch, short_chains, small_network
+from models_helpers import SMALL_CONFIG, noised_batch, short_chains, small_network
 
+from equivariant.testing import default_dtype
 from molgen.geometry import matrix_to_rotvec, random_rotation
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
 from molgen.models.residue_graph import residue_edges
@@ -146,3 +147,70 @@ def test_residue_edges_add_nearest_neighbours_of_the_guide(val_backbones):
     extra = {(int(j), i) for i in range(len(ca)) for j in np.argsort(d[i], kind="stable")[:5]}
     assert got == plain | extra
     assert extra - plain, "the guide must add edges the noisy positions do not have"
+
+
+def _v2_network(dtype: torch.dtype, long_range: int = 6) -> FrameScoreNetwork:
+    """SMALL_CONFIG with blueprint input, pooled context and random long-range edges, with
+    the zero-initialised new layers given random weights (as after training)."""
+    config = FrameScoreNetworkConfig(
+        **{**SMALL_CONFIG.to_dict(), "ss_condition": True, "global_context": True,
+           "long_range_edges": long_range}
+    )  # fmt: skip
+    torch.manual_seed(0)
+    with default_dtype(dtype):
+        net = FrameScoreNetwork(config).eval()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.startswith(("contexts", "ss_embed")):
+                p.normal_(0, 0.3)
+    return net
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(torch.float32, 2e-4), (torch.float64, 1e-9)])
+def test_conditioned_network_equivariant(val_backbones, dtype, atol):
+    """With blueprint labels, pooled context and long-range edges (same generator seed per
+    call), x0 -> Q x0 + b, trans_score -> Q trans_score, rot_score unchanged under (Q, b)."""
+    net = _v2_network(dtype)
+    inp = noised_batch(short_chains(val_backbones, 3), TIMES, dtype)
+    ss = torch.randint(0, 4, inp["mask"].shape, generator=torch.Generator().manual_seed(2))
+    m = inp["mask"][..., None]
+
+    def run(R, x):
+        gen = torch.Generator().manual_seed(5)
+        return net.scores(R, x, inp["t"], inp["mask"], None, None, ss, gen)
+
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        ref = run(inp["R"], inp["x"])
+        for _ in range(5):
+            q = random_rotation(dtype=dtype, generator=gen)
+            shift = 10 * torch.randn(3, dtype=dtype, generator=gen)
+            out = run(q @ inp["R"], inp["x"] @ q.T + shift)
+            assert (out["x0"] - (ref["x0"] @ q.T + shift) * m).abs().max() < atol
+            assert (out["trans_score"] - ref["trans_score"] @ q.T).abs().max() < atol
+            assert (out["rot_score"] - ref["rot_score"]).abs().max() < atol
+
+
+def test_blueprint_changes_the_prediction_and_x_means_unconditional(val_backbones):
+    """Labels reach the output (H everywhere vs E everywhere differ), ss=None equals all-X,
+    and a network with fresh (zero) new layers reproduces the plain network exactly, so
+    trained weights can be extended and fine-tuned."""
+    net = _v2_network(torch.float64, long_range=0)
+    inp = noised_batch(short_chains(val_backbones, 2), [0.3, 0.6], torch.float64)
+    args = (inp["R"], inp["x"], inp["t"], inp["mask"])
+    helix = torch.ones_like(inp["mask"], dtype=torch.long)
+    with torch.no_grad():
+        h = net.scores(*args, ss=helix)["x0"]
+        e = net.scores(*args, ss=2 * helix)["x0"]
+        none = net.scores(*args)["x0"]
+        x = net.scores(*args, ss=0 * helix)["x0"]
+    assert (h - e).abs().max() > 1e-3
+    assert torch.equal(none, x)
+    plain = small_network(torch.float64)
+    fresh = FrameScoreNetwork(net.config).double().eval()
+    missing, unexpected = fresh.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith(("contexts", "ss_embed")) for k in missing)
+    with torch.no_grad():
+        a = plain.scores(*args)["x0"]
+        b = fresh.scores(*args, ss=helix)["x0"]
+    assert (a - b).abs().max() < 1e-12

@@ -20,7 +20,7 @@ class Oracle(torch.nn.Module):
     def __init__(self, batch, offset: torch.Tensor | None = None) -> None:
         super().__init__()
         self.diffuser = SE3Diffuser()
-        self.config = SimpleNamespace(self_condition=False)
+        self.config = SimpleNamespace(self_condition=False, ss_condition=False)
         self.rot_0 = batch.rotations
         self.x_0 = center(batch.translations, batch.mask)
         _, psi, _ = backbone_dihedrals(batch.atoms, batch.mask)
@@ -29,7 +29,7 @@ class Oracle(torch.nn.Module):
         self.offset = torch.zeros_like(self.x_0) if offset is None else offset
         self.scale = torch.nn.Parameter(torch.ones(()))
 
-    def forward(self, rot_t, x_t, t, mask, self_cond=None, residue_index=None):
+    def forward(self, rot_t, x_t, t, mask, self_cond=None, residue_index=None, *_):
         v = matrix_to_rotvec(self.rot_0.transpose(-1, -2) @ rot_t)  # R_t = R_0 exp(v)
         sigma = self.diffuser.so3.sigma(t)[:, None].expand(mask.shape)
         x0 = self.scale * (self.x_0 + self.offset)
@@ -102,3 +102,18 @@ def test_loss_gradient_is_finite_and_points_to_the_data(batch):
     loss, _ = backbone_loss(model, batch, torch.Generator().manual_seed(0), t=times)
     loss.backward()
     assert torch.isfinite(model.scale.grad) and float(model.scale.grad) > 0
+
+
+def test_drop_labels_rates():
+    """drop_labels: about ss_drop_chain_rate of chains lose every label; the others lose a
+    fraction U(0, r_max) of theirs, so keep 1 - r_max / 2 on average; kept labels unchanged."""
+    from molgen.train.backbone_loss import drop_labels
+
+    cfg = BackboneLossConfig(ss_drop_chain_rate=0.3, ss_drop_residue_max=0.5)
+    ss = torch.randint(1, 4, (4000, 100), generator=torch.Generator().manual_seed(0))
+    out = drop_labels(ss, cfg, torch.Generator().manual_seed(1))
+    kept = out != 0
+    assert ((out == ss) | ~kept).all()
+    empty = ~kept.any(1)
+    assert abs(empty.float().mean().item() - 0.3) < 0.03
+    assert abs(kept[~empty].float().mean().item() - 0.75) < 0.02

@@ -199,3 +199,32 @@ def test_resume_takes_the_configured_learning_rate(tmp_path):
     resumed.fit()
     assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(2.5e-3)
     assert float(read_log(tmp_path / "log.csv")[-1]["lr"]) == pytest.approx(2.5e-3)
+
+
+def test_warm_start_copies_saved_weights_and_keeps_new_layers(tmp_path):
+    """init_weights: a fresh run of an extended FrameScoreNetwork (blueprint input, pooled
+    context) starts with every tensor of the saved smaller network, its EMA equal to the
+    model, and the added tensors at their own initialisation; a model with tensors of other
+    shapes is refused."""
+    from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
+
+    small = {"k": 8, "num_layers": 2, "hidden_irreps": "8x0e + 2x1o + 2x1e", "mlp_dim": 16}
+    torch.manual_seed(3)
+    source = FrameScoreNetwork(FrameScoreNetworkConfig(**small))
+    save(source, tmp_path / "source")
+    config = FrameScoreNetworkConfig(**small, ss_condition=True, global_context=True)
+    torch.manual_seed(4)
+    model = FrameScoreNetwork(config)
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer = Trainer(
+        model, noisy_mse, [], TrainConfig(device="cpu", max_steps=0), tmp_path / "run", True
+    )
+    trainer.warm_start(str(tmp_path / "source"))
+    for key, value in model.state_dict().items():
+        expected = source.state_dict().get(key, fresh[key])
+        assert torch.equal(value, expected), key
+        assert torch.equal(trainer.ema.shadow[key], value), key
+    wide = FrameScoreNetwork(FrameScoreNetworkConfig(**{**small, "mlp_dim": 24}))
+    save(wide, tmp_path / "wide")
+    with pytest.raises(ValueError, match="do not fit"):
+        trainer.warm_start(str(tmp_path / "wide"))
