@@ -93,11 +93,25 @@ app.add_typer(data_app, name="data")
 
 @sample_app.command("backbone")
 def sample_backbone_command(
-    length: Annotated[
-        list[int], typer.Option("--length", "-l", help="Chain length; repeat for several.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
-    num: Annotated[int, typer.Option("--num", "-n", help="Samples per length.")] = 4,
+    length: Annotated[
+        list[int] | None,
+        typer.Option("--length", "-l", help="Chain length; repeat for several."),
+    ] = None,
+    ss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ss",
+            help="Secondary-structure blueprint, one letter per residue: H helix, E strand, "
+            "L loop, X unspecified (the sample length is its length); repeat for several.",
+        ),
+    ] = None,
+    ss_file: Annotated[
+        Path | None, typer.Option("--ss-file", help="Blueprints, one per line.")
+    ] = None,
+    num: Annotated[
+        int, typer.Option("--num", "-n", help="Samples per length and per blueprint.")
+    ] = 4,
     steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = 200,
     noise_scale: Annotated[
         float,
@@ -136,6 +150,7 @@ def sample_backbone_command(
     """Generate protein backbones: one PDB per sample (N, CA, C, O; chain A; glycines),
     report.csv with molgen's checks for each, config.json with the settings."""
     from molgen.devices import resolve_device
+    from molgen.io.blueprint import parse_blueprint, read_blueprint_file
     from molgen.models import load
     from molgen.sample import sample_backbones
     from molgen.sample.output import (
@@ -146,27 +161,38 @@ def sample_backbone_command(
     )
     from molgen.train.distributed import all_gather_object, init_distributed
 
-    if min(length) < 10 or max(length) > 2000:
-        raise InputError(f"--length must be between 10 and 2000 residues, got {length}")
+    length = list(length or [])
+    blueprints = [parse_blueprint(text) for text in ss or []]
+    if ss_file is not None:
+        blueprints += read_blueprint_file(ss_file)
+    if not length and not blueprints:
+        raise InputError("give --length, --ss or --ss-file")
+    sizes = length + [len(bp) for bp in blueprints]
+    if min(sizes) < 10 or max(sizes) > 2000:
+        raise InputError(f"--length and blueprints must be 10-2000 residues, got {sizes}")
     if num < 1 or steps < 1 or batch_size < 1:
         raise InputError("--num, --steps and --batch-size must be at least 1")
     dev = resolve_device(device)
     dist = init_distributed(dev)
     network = load(model, device=dist.device)
+    if blueprints and not getattr(network.config, "ss_condition", False):
+        raise InputError("this model was trained without blueprint conditioning (--ss)", model)
     if dist.rank == 0:
         prepare_output_dir(out, overwrite=overwrite)
     samples = sample_backbones(
         network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, restrain=restrain,
         idealize=idealize, seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
         world_size=dist.world_size, progress=not quiet and dist.rank == 0,
+        blueprints=blueprints,
     )  # fmt: skip
     records = write_samples(samples, out, overwrite=overwrite)
     records = [r for part in all_gather_object(records) for r in part]
     if dist.rank != 0:
         return
-    records.sort(key=lambda r: (r["length"], r["index"]))
+    records.sort(key=lambda r: (r.get("blueprint_index", -1), r["length"], r["index"]))
     settings = {
-        "command": "sample backbone", "model": model, "lengths": length, "num": num,
+        "command": "sample backbone", "model": model, "lengths": length, "blueprints": blueprints,
+        "num": num,
         "steps": steps, "noise_scale": noise_scale, "ode": ode, "restrain": restrain,
         "idealize": idealize, "seed": seed, "device": str(dist.device),
         "world_size": dist.world_size, "batch_size": batch_size,

@@ -16,7 +16,7 @@ import mdtraj as md
 import numpy as np
 from Bio.Data.IUPACData import protein_letters_1to3
 
-__all__ = ["MISSING", "dssp_states"]
+__all__ = ["MISSING", "blueprint_agreement", "dssp_states"]
 
 #: State reported for residues that are masked or lack a backbone atom.
 MISSING = "-"
@@ -72,3 +72,29 @@ def dssp_states(
     states = md.compute_dssp(md.Trajectory(xyz, top), simplified=True)[0]
     out[idx] = states
     return out
+
+
+def blueprint_agreement(atoms: np.ndarray, blueprint: str) -> float | None:
+    """Fraction of a blueprint's specified residues whose DSSP three-state label matches it.
+
+    Parameters
+    ----------
+    atoms : np.ndarray, shape ``(L, 4, 3)``, Angstrom (N, CA, C, O), all present
+    blueprint : str
+        ``L`` letters among ``H E L X`` (:mod:`molgen.io.blueprint`); ``X`` residues are not
+        counted, DSSP coil ``C`` counts as ``L``.
+
+    Returns
+    -------
+    float or None
+        Agreement in [0, 1]; ``None`` when every residue is ``X``.
+    """
+    if len(blueprint) != len(atoms):
+        raise ValueError(f"blueprint of {len(blueprint)} letters for {len(atoms)} residues")
+    states = dssp_states(atoms, np.ones(atoms.shape[:2], dtype=bool))
+    states = np.where(states == "C", "L", states)
+    wanted = np.array(list(blueprint))
+    specified = wanted != "X"
+    if not specified.any():
+        return None
+    return float((states[specified] == wanted[specified]).mean())

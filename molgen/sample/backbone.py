@@ -20,7 +20,6 @@ mask), so a batch of 8 chains of 80 residues costs one network call per step.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from molgen.geometry import backbone_from_frames
+from molgen.io.blueprint import encode_blueprint
 from molgen.sample.idealize import idealize_backbone
 from molgen.sample.restraints import restrain_ca
 
@@ -36,11 +36,15 @@ __all__ = ["SampledBackbone", "sample_backbones", "time_grid"]
 
 @dataclass
 class SampledBackbone:
-    """One generated chain: ``atoms [L, 4, 3]`` (N, CA, C, O; Angstrom), its length and index."""
+    """One generated chain: ``atoms [L, 4, 3]`` (N, CA, C, O; Angstrom), its length and index,
+    and the blueprint it was conditioned on (``None`` when unconditional) with its position in
+    the requested list."""
 
     length: int
     index: int
     atoms: np.ndarray
+    blueprint: str | None = None
+    blueprint_index: int | None = None
 
 
 def time_grid(steps: int, min_t: float = 0.01) -> list[float]:
@@ -50,10 +54,26 @@ def time_grid(steps: int, min_t: float = 0.01) -> list[float]:
     return torch.linspace(1.0, min_t, steps + 1, dtype=torch.float64).tolist()
 
 
-def _jobs(lengths: Sequence[int], num: int, rank: int, world_size: int) -> list[tuple[int, int]]:
-    """(length, sample index) pairs of this rank, sorted by length for small padding."""
-    jobs = [(length, i) for length in lengths for i in range(num)]
+def _jobs(
+    lengths: Sequence[int], blueprints: Sequence[str], num: int, rank: int, world_size: int
+) -> list[tuple[int, int, int]]:
+    """(length, blueprint index or -1, sample index) of this rank, sorted by length (small
+    padding); every length and every blueprint gets ``num`` samples."""
+    designs = [(length, -1) for length in lengths]
+    designs += [(len(bp), k) for k, bp in enumerate(blueprints)]
+    jobs = [(length, k, i) for length, k in designs for i in range(num)]
     return sorted(jobs[rank::world_size])
+
+
+def _blueprint_codes(
+    chunk: Sequence[tuple[int, int, int]], blueprints: Sequence[str], device: torch.device
+) -> torch.Tensor:
+    """Long ``[B, Lmax]`` blueprint codes of a batch of jobs (0 = unspecified or padding)."""
+    codes = torch.zeros(len(chunk), max(length for length, _, _ in chunk), dtype=torch.long)
+    for row, (length, k, _) in enumerate(chunk):
+        if k >= 0:
+            codes[row, :length] = torch.from_numpy(encode_blueprint(blueprints[k]))
+    return codes.to(device)
 
 
 @torch.no_grad()
@@ -69,8 +89,17 @@ def _sample_batch(
     on_step,
     restrain=False,
     idealize=False,
+    ss=None,
 ) -> np.ndarray:
-    """Run the reverse process for one padded batch; atoms ``[B, Lmax, 4, 3]`` (Angstrom)."""
+    """Run the reverse process for one padded batch; atoms ``[B, Lmax, 4, 3]`` (Angstrom).
+
+    ``ss`` (long ``[B, Lmax]`` blueprint codes) is given to a network built with
+    ``ss_condition`` and must be all zero (unspecified) for any other network.
+    """
+    if ss is not None and not getattr(model.config, "ss_condition", False):
+        if bool((ss != 0).any()):
+            raise ValueError("this model was trained without blueprint conditioning")
+        ss = None
     diffuser = model.diffuser
     batch, max_len = len(lengths), max(lengths)
     sizes = torch.tensor(lengths, device=device)
@@ -79,7 +108,8 @@ def _sample_batch(
     times = time_grid(steps, min_t)
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
-        out = model.scores(rot, x, torch.full((batch,), t, device=device), mask, self_cond)
+        time = torch.full((batch,), t, device=device)
+        out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
         if model.config.self_condition:
             self_cond = out["x0"]
         trans_score = out["trans_score"]
@@ -90,7 +120,8 @@ def _sample_batch(
             mask=mask, noise_scale=noise_scale, generator=generator, ode=ode,
         )  # fmt: skip
         on_step()
-    out = model.scores(rot, x, torch.full((batch,), times[-1], device=device), mask, self_cond)
+    time = torch.full((batch,), times[-1], device=device)
+    out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
     if idealize:
@@ -129,15 +160,19 @@ def sample_backbones(
     progress: bool = True,
     restrain: bool = True,
     idealize: bool = True,
+    blueprints: Sequence[str] = (),
 ) -> list[SampledBackbone]:
-    """Generate ``num`` backbones of every length in ``lengths``.
+    """Generate ``num`` backbones of every length in ``lengths`` and of every blueprint.
 
     Parameters
     ----------
     model : FrameScoreNetwork
         Trained score network (put in eval mode and moved to ``device`` here).
     lengths : sequence of int
-        Chain lengths (residues); each gets ``num`` samples.
+        Chain lengths (residues) sampled without conditioning; each gets ``num`` samples.
+    blueprints : sequence of str
+        Secondary-structure blueprints (``H E L X`` per residue, :mod:`molgen.io.blueprint`)
+        for a model trained with ``ss_condition``; each gets ``num`` samples of its length.
     steps : int
         Reverse-time steps from t = 1 to ``min_t``.
     noise_scale : float
@@ -170,14 +205,17 @@ def sample_backbones(
     list of SampledBackbone
         Sorted by length then index.
     """
-    if not lengths or num < 1:
-        raise ValueError("need at least one length and num >= 1")
-    if min(lengths) < 2:
-        raise ValueError(f"chain lengths must be >= 2, got {min(lengths)}")
+    sizes = list(lengths) + [len(bp) for bp in blueprints]
+    if not sizes or num < 1:
+        raise ValueError("need at least one length or blueprint and num >= 1")
+    if min(sizes) < 2:
+        raise ValueError(f"chain lengths must be >= 2, got {min(sizes)}")
+    if blueprints and not getattr(model.config, "ss_condition", False):
+        raise ValueError("this model was trained without blueprint conditioning")
     device = torch.device(device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(seed + 1_000_003 * rank)
-    jobs = _jobs(lengths, num, rank, world_size)
+    jobs = _jobs(lengths, blueprints, num, rank, world_size)
     batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
     from rich.progress import Progress
 
@@ -185,16 +223,19 @@ def sample_backbones(
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("sampling backbones", total=len(batches) * steps)
         for chunk in batches:
+            ss = _blueprint_codes(chunk, blueprints, device) if blueprints else None
             atoms = _sample_batch(
-                model, [length for length, _ in chunk], steps, noise_scale, ode, min_t,
+                model, [length for length, _, _ in chunk], steps, noise_scale, ode, min_t,
                 generator, device, on_step=lambda: bar.advance(task), restrain=restrain,
-                idealize=idealize,
+                idealize=idealize, ss=ss,
             )  # fmt: skip
-            for row, (length, index) in enumerate(chunk):
-                results.append(SampledBackbone(length, index, atoms[row, :length]))
-    return sorted(results, key=lambda s: (s.length, s.index))
+            for row, (length, k, index) in enumerate(chunk):
+                design = (blueprints[k], k) if k >= 0 else (None, None)
+                results.append(SampledBackbone(length, index, atoms[row, :length], *design))
+    return sorted(results, key=_sample_order)
 
 
-def default_batch_size(lengths: Sequence[int], max_residues: int = 4096) -> int:
-    """Chains per batch so a batch holds about ``max_residues`` residues."""
-    return max(1, math.floor(max_residues / max(lengths)))
+def _sample_order(sample: SampledBackbone) -> tuple[int, int, int]:
+    """Unconditional samples by length, then blueprints in the order given, then index."""
+    k = -1 if sample.blueprint_index is None else sample.blueprint_index
+    return (k, sample.length if k < 0 else 0, sample.index)

@@ -1,10 +1,13 @@
 """Write generated backbones to a folder: one PDB per sample, ``report.csv``, ``config.json``.
 
 Each sample is a poly-glycine chain A with N, CA, C, O atoms, named
-``sample_L{length}_{index:03d}.pdb``. ``report.csv`` holds one row per sample with its file
-name and the :func:`molgen.checks.check_backbone` record. ``config.json`` records how the
-samples were made (model, steps, seed, ...). An output folder that already holds files is
-refused unless ``overwrite`` is set, so earlier results are never clobbered by accident.
+``sample_L{length}_{index:03d}.pdb`` (``sample_ss{k:02d}_L{length}_{index:03d}.pdb`` for the
+``k``-th blueprint). ``report.csv`` holds one row per sample with its file name, the
+:func:`molgen.checks.check_backbone` record and, for a blueprint, the blueprint and
+``ss_agreement`` (fraction of its specified residues whose DSSP state matches).
+``config.json`` records how the samples were made (model, steps, seed, ...). An output folder
+that already holds files is refused unless ``overwrite`` is set, so earlier results are
+never clobbered by accident.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from molgen.checks import check_backbone
+from molgen.checks.secondary import blueprint_agreement
 from molgen.errors import InputError
 from molgen.io.tables import atomic_write_text, write_records
 from molgen.io.writers import write_pdb
@@ -47,8 +51,9 @@ def prepare_output_dir(path: str | os.PathLike, overwrite: bool = False) -> Path
 
 
 def sample_file_name(sample: SampledBackbone) -> str:
-    """``sample_L{length}_{index:03d}.pdb``."""
-    return f"sample_L{sample.length}_{sample.index:03d}.pdb"
+    """``sample_L{length}_{index:03d}.pdb``, or ``sample_ss{k:02d}_L...`` for blueprint k."""
+    design = "" if sample.blueprint_index is None else f"ss{sample.blueprint_index:02d}_"
+    return f"sample_{design}L{sample.length}_{sample.index:03d}.pdb"
 
 
 def write_samples(
@@ -62,6 +67,10 @@ def write_samples(
         write_pdb(sample.atoms, out_dir / name, overwrite=overwrite)
         record: dict[str, Any] = {"path": name, "length": sample.length, "index": sample.index}
         record.update(check_backbone(sample.atoms))
+        if sample.blueprint is not None:
+            record["blueprint_index"] = sample.blueprint_index
+            record["blueprint"] = sample.blueprint
+            record["ss_agreement"] = blueprint_agreement(sample.atoms, sample.blueprint)
         records.append(record)
     return records
 

@@ -33,7 +33,7 @@ class ExactScoreModel(torch.nn.Module):
         self.rot_0, self.x_0 = rot_0, center(x_0)
         self.config = type("Config", (), {"self_condition": False})()
 
-    def scores(self, R, x, t, mask, self_cond=None):
+    def scores(self, R, x, t, mask, self_cond=None, *_):
         length = R.shape[1]
         rot_0, x_0 = self.rot_0[:length], self.x_0[:length]
         v = matrix_to_rotvec(rot_0.transpose(-1, -2) @ R)  # R = R_0 exp(v)
