@@ -60,8 +60,8 @@ def test_coordinates_are_converted_to_nanometres(val_chain):
 
 def test_blueprint_agreement_of_real_chains_with_their_own_dssp(chain_set_path):
     """On 20 real val chains the blueprint made from the shipped DSSP agrees with molgen's DSSP
-    on >= 95% of residues on average (>= 85% in each); the same blueprint with H and E swapped agrees far less; X residues
-    are not counted (all-X gives None)."""
+    on >= 95% of residues on average (>= 85% in each); the same blueprint with H and E swapped
+    agrees far less; X residues are not counted (all-X gives None)."""
     from molgen.checks.secondary import blueprint_agreement
     from molgen.io import load_chain_set
     from molgen.io.blueprint import blueprint_from_dssp
