@@ -7,8 +7,12 @@ Prints one JSON object to stdout::
                   "forward_backward_peak_mb"}, ...],
      "slopes": {"B=1": {"forward": s, "forward_backward": s}, ...}}
 
-Times are medians (and minima, ``*_min_s``) over ``--repeats`` runs after one warm-up, on
-prior-like frames (uniform rotations, Gaussian CA positions) at t = 0.5. Peak memory: on CUDA
+The network is the architecture of ``--model`` (a bundled name or a model folder; default the
+bundled backbone model) or of the ``model`` section of a training configuration
+(``--config FILE.yaml``), with fresh weights. Times are medians (and minima, ``*_min_s``) over
+``--repeats`` runs after one warm-up, on prior-like frames (uniform rotations, Gaussian CA
+positions) at t = 0.5, with a self-conditioning input (as every sampling step after the first
+has) and an all-helix blueprint when the network reads one. Peak memory: on CUDA
 ``torch.cuda.max_memory_allocated`` above the allocation before the call; on CPU each (L, B)
 runs in a fresh subprocess and the peak resident set size (``ru_maxrss``) is reported above
 the RSS measured just before the first forward call (model, inputs and libraries excluded).
@@ -16,7 +20,7 @@ The slope is the least-squares log-log slope of the minimum time vs L over the l
 [128, 1024] (the minimum is the least disturbed by other processes on a shared CPU).
 
 Usage: ``python scripts/bench_network.py [--lengths 64 128 ...] [--batch-sizes 1 8]
-[--device auto|cpu|cuda] [--repeats 3] [--threads N]``.
+[--device auto|cpu|cuda] [--repeats 3] [--threads N] [--model NAME|DIR | --config FILE]``.
 """
 
 from __future__ import annotations
@@ -32,8 +36,7 @@ import time
 
 import torch
 
-from molgen.diffusion import SE3Diffuser
-from molgen.models import FrameScoreNetwork
+from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, read_config
 
 
 def _rss_mb() -> float:
@@ -67,21 +70,35 @@ def _timed(fn, device: torch.device, repeats: int) -> tuple[float, float, float]
     return statistics.median(times), min(times), peak
 
 
-def measure(length: int, batch: int, device: torch.device, repeats: int) -> dict:
+def network_config(model: str | None, config: str | None) -> FrameScoreNetworkConfig:
+    """The architecture to benchmark: a training file's model section, else a saved model's."""
+    if config is not None:
+        from molgen.train.backbone import load_training_config
+
+        return load_training_config(config)["model"]
+    return FrameScoreNetworkConfig.from_dict(read_config(model or "backbone")["config"])
+
+
+def measure(
+    length: int, batch: int, device: torch.device, repeats: int, config: FrameScoreNetworkConfig
+) -> dict:
     """Time and memory of one (L, B) in this process."""
     torch.manual_seed(0)
-    net = FrameScoreNetwork().to(device)
-    rot, x = SE3Diffuser().sample_prior(batch, length, device=device)
+    net = FrameScoreNetwork(config).to(device)
+    rot, x = net.diffuser.sample_prior(batch, length, device=device)
     t = torch.full((batch,), 0.5, device=device)
     mask = torch.ones(batch, length, dtype=torch.bool, device=device)
+    extra = {"self_cond": x.clone() if config.self_condition else None}
+    if config.ss_condition:
+        extra["ss"] = torch.ones(batch, length, dtype=torch.long, device=device)
 
     def forward() -> None:
         with torch.no_grad():
-            net.scores(rot, x, t, mask)
+            net.scores(rot, x, t, mask, **extra)
 
     def forward_backward() -> None:
         net.zero_grad(set_to_none=True)
-        out = net.scores(rot, x, t, mask)
+        out = net.scores(rot, x, t, mask, **extra)
         sum(out[k].pow(2).mean() for k in ("trans_score", "rot_score", "psi")).backward()
 
     base = _rss_mb()
@@ -117,29 +134,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--model", default=None, help="bundled name or model folder")
+    parser.add_argument("--config", default=None, help="training YAML (its model section)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    config = network_config(args.model, args.config)
+    choice = ["--config", args.config] if args.config else ["--model", args.model or "backbone"]
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.worker:  # one (L, B) in a fresh process, so that ru_maxrss is its own
-        print(json.dumps(measure(args.lengths[0], args.batch_sizes[0], device, args.repeats)))
+        result = measure(args.lengths[0], args.batch_sizes[0], device, args.repeats, config)
+        print(json.dumps(result))
         return
     results = []
     for batch in args.batch_sizes:
         for length in args.lengths:
             if device.type == "cuda":
-                results.append(measure(length, batch, device, args.repeats))
+                results.append(measure(length, batch, device, args.repeats, config))
                 continue
             sizes = ["--lengths", str(length), "--batch-sizes", str(batch)]
-            cmd = [sys.executable, __file__, "--worker", "--device", "cpu", *sizes]
+            cmd = [sys.executable, __file__, "--worker", "--device", "cpu", *sizes, *choice]
             cmd += ["--repeats", str(args.repeats), "--threads", str(torch.get_num_threads())]
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"L={length} B={batch}: {results[-1]}", file=sys.stderr, flush=True)
-    net = FrameScoreNetwork()
+    net = FrameScoreNetwork(config)
     report = {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "torch_threads": torch.get_num_threads(),
