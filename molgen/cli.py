@@ -109,6 +109,14 @@ def sample_backbone_command(
     ss_file: Annotated[
         Path | None, typer.Option("--ss-file", help="Blueprints, one per line.")
     ] = None,
+    ss_prior: Annotated[
+        bool | None,
+        typer.Option(
+            "--ss-prior/--no-ss-prior",
+            help="Give each --length sample a blueprint drawn from real chains of about that "
+            "length (default: on for models trained with blueprints; see the model card).",
+        ),
+    ] = None,
     num: Annotated[
         int, typer.Option("--num", "-n", help="Samples per length and per blueprint.")
     ] = 4,
@@ -175,15 +183,17 @@ def sample_backbone_command(
     dev = resolve_device(device)
     dist = init_distributed(dev)
     network = load(model, device=dist.device)
-    if blueprints and not getattr(network.config, "ss_condition", False):
-        raise InputError("this model was trained without blueprint conditioning (--ss)", model)
+    conditional = getattr(network.config, "ss_condition", False)
+    if (blueprints or ss_prior) and not conditional:
+        raise InputError("this model was trained without blueprints (--ss, --ss-prior)", model)
+    ss_prior = conditional if ss_prior is None else ss_prior
     if dist.rank == 0:
         prepare_output_dir(out, overwrite=overwrite)
     samples = sample_backbones(
         network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, restrain=restrain,
         idealize=idealize, seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
         world_size=dist.world_size, progress=not quiet and dist.rank == 0,
-        blueprints=blueprints,
+        blueprints=blueprints, blueprint_prior=ss_prior,
     )  # fmt: skip
     records = write_samples(samples, out, overwrite=overwrite)
     records = [r for part in all_gather_object(records) for r in part]
@@ -192,7 +202,7 @@ def sample_backbone_command(
     records.sort(key=lambda r: (r.get("blueprint_index", -1), r["length"], r["index"]))
     settings = {
         "command": "sample backbone", "model": model, "lengths": length, "blueprints": blueprints,
-        "num": num,
+        "ss_prior": ss_prior, "num": num,
         "steps": steps, "noise_scale": noise_scale, "ode": ode, "restrain": restrain,
         "idealize": idealize, "seed": seed, "device": str(dist.device),
         "world_size": dist.world_size, "batch_size": batch_size,

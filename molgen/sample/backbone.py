@@ -28,6 +28,7 @@ import torch
 
 from molgen.geometry import backbone_from_frames
 from molgen.io.blueprint import encode_blueprint
+from molgen.sample.blueprint_prior import draw_blueprints
 from molgen.sample.idealize import idealize_backbone
 from molgen.sample.restraints import restrain_ca
 
@@ -54,25 +55,40 @@ def time_grid(steps: int, min_t: float = 0.01) -> list[float]:
     return torch.linspace(1.0, min_t, steps + 1, dtype=torch.float64).tolist()
 
 
+@dataclass(frozen=True, order=True)
+class _Job:
+    """One chain to sample: its length, sample index and (optional) blueprint; the index of a
+    user's blueprint in the requested list, -1 for unconditional lengths."""
+
+    length: int
+    blueprint_index: int
+    index: int
+    blueprint: str | None = None
+
+
 def _jobs(
-    lengths: Sequence[int], blueprints: Sequence[str], num: int, rank: int, world_size: int
-) -> list[tuple[int, int, int]]:
-    """(length, blueprint index or -1, sample index) of this rank, sorted by length (small
-    padding); every length and every blueprint gets ``num`` samples."""
-    designs = [(length, -1) for length in lengths]
-    designs += [(len(bp), k) for k, bp in enumerate(blueprints)]
-    jobs = [(length, k, i) for length, k in designs for i in range(num)]
-    return sorted(jobs[rank::world_size])
+    lengths: Sequence[int],
+    blueprints: Sequence[str],
+    num: int,
+    drawn: Sequence[str | None] | None = None,
+) -> list[_Job]:
+    """Every length and every blueprint ``num`` times; unconditional jobs take the blueprints
+    ``drawn`` for them (one per job, in order), if given."""
+    jobs = [_Job(n, -1, i) for n in lengths for i in range(num)]
+    if drawn is not None:
+        jobs = [_Job(j.length, -1, j.index, bp) for j, bp in zip(jobs, drawn, strict=True)]
+    jobs += [_Job(len(bp), k, i, bp) for k, bp in enumerate(blueprints) for i in range(num)]
+    return jobs
 
 
-def _blueprint_codes(
-    chunk: Sequence[tuple[int, int, int]], blueprints: Sequence[str], device: torch.device
-) -> torch.Tensor:
-    """Long ``[B, Lmax]`` blueprint codes of a batch of jobs (0 = unspecified or padding)."""
-    codes = torch.zeros(len(chunk), max(length for length, _, _ in chunk), dtype=torch.long)
-    for row, (length, k, _) in enumerate(chunk):
-        if k >= 0:
-            codes[row, :length] = torch.from_numpy(encode_blueprint(blueprints[k]))
+def _blueprint_codes(chunk: Sequence[_Job], device: torch.device) -> torch.Tensor | None:
+    """Long ``[B, Lmax]`` blueprint codes of a batch (0 = unspecified or padding), or None."""
+    if all(job.blueprint is None for job in chunk):
+        return None
+    codes = torch.zeros(len(chunk), max(job.length for job in chunk), dtype=torch.long)
+    for row, job in enumerate(chunk):
+        if job.blueprint is not None:
+            codes[row, : job.length] = torch.from_numpy(encode_blueprint(job.blueprint))
     return codes.to(device)
 
 
@@ -161,6 +177,7 @@ def sample_backbones(
     restrain: bool = True,
     idealize: bool = True,
     blueprints: Sequence[str] = (),
+    blueprint_prior: bool = False,
 ) -> list[SampledBackbone]:
     """Generate ``num`` backbones of every length in ``lengths`` and of every blueprint.
 
@@ -173,6 +190,10 @@ def sample_backbones(
     blueprints : sequence of str
         Secondary-structure blueprints (``H E L X`` per residue, :mod:`molgen.io.blueprint`)
         for a model trained with ``ss_condition``; each gets ``num`` samples of its length.
+    blueprint_prior : bool
+        Give each unconditional sample a blueprint drawn from real train chains of about its
+        length (:mod:`molgen.sample.blueprint_prior`, seeded by ``seed``); needs a model
+        trained with ``ss_condition``.
     steps : int
         Reverse-time steps from t = 1 to ``min_t``.
     noise_scale : float
@@ -210,12 +231,16 @@ def sample_backbones(
         raise ValueError("need at least one length or blueprint and num >= 1")
     if min(sizes) < 2:
         raise ValueError(f"chain lengths must be >= 2, got {min(sizes)}")
-    if blueprints and not getattr(model.config, "ss_condition", False):
+    if (blueprints or blueprint_prior) and not getattr(model.config, "ss_condition", False):
         raise ValueError("this model was trained without blueprint conditioning")
     device = torch.device(device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(seed + 1_000_003 * rank)
-    jobs = _jobs(lengths, blueprints, num, rank, world_size)
+    drawn = None
+    if blueprint_prior:
+        drawn = draw_blueprints([n for n in lengths for _ in range(num)], seed)
+    # Every rank builds the same list, takes its share, and sorts it by length (less padding).
+    jobs = sorted(_jobs(lengths, blueprints, num, drawn)[rank::world_size])
     batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
     from rich.progress import Progress
 
@@ -223,15 +248,15 @@ def sample_backbones(
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("sampling backbones", total=len(batches) * steps)
         for chunk in batches:
-            ss = _blueprint_codes(chunk, blueprints, device) if blueprints else None
             atoms = _sample_batch(
-                model, [length for length, _, _ in chunk], steps, noise_scale, ode, min_t,
+                model, [job.length for job in chunk], steps, noise_scale, ode, min_t,
                 generator, device, on_step=lambda: bar.advance(task), restrain=restrain,
-                idealize=idealize, ss=ss,
+                idealize=idealize, ss=_blueprint_codes(chunk, device),
             )  # fmt: skip
-            for row, (length, k, index) in enumerate(chunk):
-                design = (blueprints[k], k) if k >= 0 else (None, None)
-                results.append(SampledBackbone(length, index, atoms[row, :length], *design))
+            for row, job in enumerate(chunk):
+                k = job.blueprint_index if job.blueprint_index >= 0 else None
+                atoms_row = atoms[row, : job.length]
+                results.append(SampledBackbone(job.length, job.index, atoms_row, job.blueprint, k))
     return sorted(results, key=_sample_order)
 
 

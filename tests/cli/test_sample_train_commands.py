@@ -164,4 +164,18 @@ def test_blueprint_refused_by_an_unconditional_model(tiny_model, tmp_path, capsy
     """--ss with a model trained without blueprints exits 2 naming the problem."""
     args = ["sample", "backbone", "--ss", "LLHHHHHHHHLL", "--model", str(tiny_model)]
     assert main([*args, "--out", str(tmp_path / "o")]) == 2
-    assert "without blueprint conditioning" in capsys.readouterr().err
+    assert "without blueprints" in capsys.readouterr().err
+
+
+def test_ss_prior_default_follows_the_model(tiny_ss_model, tmp_path):
+    """--length with a blueprint-trained model draws a blueprint per sample by default (in
+    report.csv and config.json), --no-ss-prior samples without one."""
+    args = ["sample", "backbone", "--length", "60", "--num", "2", "--steps", "2", "-q"]
+    args += ["--model", str(tiny_ss_model)]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    rows = list(csv.DictReader((tmp_path / "a" / "report.csv").open()))
+    assert all(len(r["blueprint"]) == 60 for r in rows)
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["ss_prior"] is True
+    assert main([*args, "--no-ss-prior", "--out", str(tmp_path / "b")]) == 0
+    rows = list(csv.DictReader((tmp_path / "b" / "report.csv").open()))
+    assert "blueprint" not in rows[0]

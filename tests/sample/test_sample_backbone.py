@@ -169,3 +169,27 @@ def test_idealized_output_has_ideal_bonds_and_stays_on_target(val_backbones):
     assert ideal["bond_angle_outlier_fraction"] <= MAX_BOND_ANGLE_OUTLIER_FRACTION
     ca = torch.tensor(results[True][:, 1], dtype=torch.float32)
     assert rmsd(ca, atoms[:, 1]) < 1.3 * _noise_rmsd_at(model, 0.01)
+
+
+def test_blueprint_prior_gives_each_unconditional_sample_a_drawn_blueprint():
+    """blueprint_prior: each unconditional sample carries a drawn blueprint of its length (no
+    blueprint index), the draw repeats with the seed, user blueprints keep theirs; a model
+    without blueprint input refuses it."""
+    import pytest
+
+    from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
+
+    tiny = {"hidden_irreps": "8x0e + 2x1o + 2x1e", "num_layers": 1, "k": 6, "mlp_dim": 16}
+    torch.manual_seed(0)
+    net = FrameScoreNetwork(FrameScoreNetworkConfig(**tiny, ss_condition=True))
+    args = {"steps": 2, "progress": False, "blueprint_prior": True, "idealize": False}
+    out = sample_backbones(net, [60, 80], 2, blueprints=["LLHHHHHHHHLL"], seed=3, **args)
+    drawn = [s for s in out if s.blueprint_index is None]
+    assert [s.length for s in drawn] == [60, 60, 80, 80]
+    assert all(s.blueprint is not None and len(s.blueprint) == s.length for s in drawn)
+    assert [s.blueprint for s in out if s.blueprint_index == 0] == ["LLHHHHHHHHLL"] * 2
+    again = sample_backbones(net, [60, 80], 2, blueprints=["LLHHHHHHHHLL"], seed=3, **args)
+    assert [s.blueprint for s in again] == [s.blueprint for s in out]
+    plain = FrameScoreNetwork(FrameScoreNetworkConfig(**tiny))
+    with pytest.raises(ValueError, match="without blueprint"):
+        sample_backbones(plain, [60], 1, **args)

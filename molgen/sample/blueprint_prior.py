@@ -1,0 +1,85 @@
+r"""Blueprints drawn from real chains, for unconditional sampling with a blueprint-trained model.
+
+The library (``molgen/data/blueprint_library.npz``, built from the train split by
+``scripts/build_blueprint_library.py``) holds the three-letter DSSP blueprints
+(:mod:`molgen.io.blueprint`) of the train chains the backbone model is trained on. To draw a
+blueprint of length :math:`L`, a library chain of length :math:`n \in [L/1.25, 1.25 L]` is
+picked uniformly and its elements (maximal runs of one letter) are rescaled to :math:`L`
+residues: run :math:`k` of length :math:`r_k` gets :math:`\mathrm{round}(\sum_{j \le k} r_j
+L/n) - \mathrm{round}(\sum_{j < k} r_j L/n)` residues (largest-remainder free, so the total is
+exactly :math:`L`); runs that shrink to zero vanish. Lengths with no library chain in range
+get ``None`` (sample unconditionally).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import groupby
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LIBRARY_FILE", "BlueprintLibrary", "draw_blueprints", "rescale_blueprint"]
+
+LIBRARY_FILE = Path(__file__).resolve().parents[1] / "data" / "blueprint_library.npz"
+LENGTH_RATIO = 1.25
+
+
+def rescale_blueprint(blueprint: str, length: int) -> str:
+    """``blueprint`` stretched or shrunk to ``length`` letters, element by element.
+
+    >>> rescale_blueprint("LLHHHHLL", 4)
+    'LHHL'
+    >>> rescale_blueprint("LEEL", 8)
+    'LLEEEELL'
+    """
+    runs = [(letter, len(list(group))) for letter, group in groupby(blueprint)]
+    scale = length / len(blueprint)
+    ends = np.round(np.cumsum([n for _, n in runs]) * scale).astype(int)
+    starts = np.concatenate([[0], ends[:-1]])
+    pieces = zip(runs, starts, ends, strict=True)
+    return "".join(letter * int(e - s) for (letter, _), s, e in pieces)
+
+
+class BlueprintLibrary:
+    """Blueprints of real chains by length (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.npz`` with ``letters`` (all blueprints concatenated, uint8 ASCII) and
+        ``lengths`` (int, one per blueprint).
+    """
+
+    def __init__(self, path: str | os.PathLike = LIBRARY_FILE) -> None:
+        with np.load(path, allow_pickle=False) as data:
+            letters = data["letters"].tobytes().decode("ascii")
+            self.lengths = data["lengths"].astype(np.int64)
+        ends = np.cumsum(self.lengths)
+        self.blueprints = [letters[e - n : e] for n, e in zip(self.lengths, ends, strict=True)]
+
+    def __len__(self) -> int:
+        return len(self.blueprints)
+
+    def draw(self, length: int, rng: np.random.Generator) -> str | None:
+        """One blueprint of ``length`` residues, or ``None`` if no chain is near that length."""
+        near = np.flatnonzero(
+            (self.lengths * LENGTH_RATIO >= length) & (self.lengths <= length * LENGTH_RATIO)
+        )
+        if near.size == 0:
+            return None
+        return rescale_blueprint(self.blueprints[int(rng.choice(near))], length)
+
+
+@lru_cache(maxsize=1)
+def _bundled_library() -> BlueprintLibrary:
+    return BlueprintLibrary(LIBRARY_FILE)
+
+
+def draw_blueprints(lengths: Sequence[int], seed: int) -> list[str | None]:
+    """One drawn blueprint per entry of ``lengths`` from the bundled library (seeded)."""
+    rng = np.random.default_rng(seed)
+    library = _bundled_library()
+    return [library.draw(int(n), rng) for n in lengths]
