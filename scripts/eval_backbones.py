@@ -10,7 +10,10 @@ Prints JSON ``{"samples": {...}, "val": {...}, "acceptance": {criterion: {"value
 each sample length, ``--per-length`` val chains (default: as many as there are samples of that
 length), the least-longer chains first, cropped to the length at a seeded start. Novelty: max
 TM-score to ``--n-train`` train chains drawn with the seed among train chains whose length lies
-in [0.8 min L, 1.25 max L] of the samples. Bad input: one line on stderr, exit 2.
+in [0.8 min L, 1.25 max L] of the samples. Conditioned samples: when ``DIR/report.csv`` (written
+by ``molgen sample backbone --ss``) has ``path`` and ``blueprint`` columns, the samples'
+``ss_agreement`` is the DSSP agreement with those blueprints, pooled over specified residues
+(``acceptance`` then includes it). Bad input: one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from molgen.evaluation import (
     evaluate_backbones,
     mpnn_available,
     read_backbone_dir,
+    read_blueprints,
     reference_set,
     train_reference,
 )
@@ -59,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     chain_set = args.chain_set or default_chain_set()
     try:
         samples = read_backbone_dir(args.dir)
+        blueprints = read_blueprints(args.dir)
         counts = Counter(len(atoms) for _, atoms in samples)
         lengths = sorted(counts)
         per_length = [args.per_length or counts[n] for n in lengths]
@@ -72,10 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = {"mpnn": not args.no_mpnn, "progress": not args.quiet, "seed": args.seed}
     options["workers"] = args.workers
-    result = {
-        "samples": evaluate_backbones(samples, train, **options),
-        "val": evaluate_backbones(val, train, **options),
-    }
+    try:
+        sample_summary = evaluate_backbones(samples, train, **options, blueprints=blueprints)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = {"samples": sample_summary, "val": evaluate_backbones(val, train, **options)}
     result["acceptance"] = acceptance(result["samples"])
     result["settings"] = {
         "dir": str(args.dir),
@@ -87,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         else {"split": "train", "n": len(train), "length_range": list(length_range)},
         "diversity": "mean TM-score (tmtools, CA, mean of both normalisations) over pairs "
         "of different structures of equal length",
+        "tm_clusters": "single-linkage clusters at pairwise TM >= 0.5 within each length; "
+        "tm_cluster_fraction = clusters / structures",
+        "elements": "maximal runs of DSSP three-state H (>= 4 residues) and E (>= 2), mean "
+        "count per chain",
+        "paired_strand": "DSSP E (ladder, not isolated bridge B) with a CA of another strand "
+        "element within 5.5 A at sequence separation >= 3, over DSSP E + B residues",
+        "blueprints": None
+        if not blueprints
+        else {"source": str(args.dir / "report.csv"), "n": len(blueprints)},
         "mpnn": "off" if args.no_mpnn else ("on" if mpnn_available() else "not installed"),
         "seed": args.seed,
     }
