@@ -218,10 +218,12 @@ class Trainer:
             group["lr"] = self.config.lr * warmup_factor
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.batch_in_epoch, self.seconds = int(state["batch_in_epoch"]), float(state["seconds"])
-        if len(state["rng"]) == self.dist.world_size:
-            restore_rng_state(state["rng"][self.rank], self.generator)
-        else:  # another world size: the run continues, but not bit-identically
-            self.console.print(f"[yellow]world size changed; reseeding at step {self.step}")
+        saved = state["rng"][self.rank] if len(state["rng"]) == self.dist.world_size else None
+        own = self.generator.get_state()
+        if saved is not None and saved["generator"].shape == own.shape:
+            restore_rng_state(saved, self.generator)
+        else:  # another world size or device type: the run continues, not bit-identically
+            self.console.print(f"[yellow]world size or device changed; reseeding at {self.step}")
             self.generator.manual_seed(_mixed_seed(self.config.seed, self.rank, self.step))
 
     def warm_start(self, source: str) -> None:

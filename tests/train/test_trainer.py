@@ -228,3 +228,17 @@ def test_warm_start_copies_saved_weights_and_keeps_new_layers(tmp_path):
     save(wide, tmp_path / "wide")
     with pytest.raises(ValueError, match="do not fit"):
         trainer.warm_start(str(tmp_path / "wide"))
+
+
+def test_resume_on_another_device_type_reseeds(tmp_path):
+    """A checkpoint whose generator state has another size (a CUDA generator's Philox state
+    resumed by a CPU generator, or the reverse) resumes with a reseeded generator instead of
+    failing, and trains on to max_steps."""
+    make_trainer(tmp_path, max_steps=5).fit()
+    path = tmp_path / "checkpoints" / "last.pt"
+    state = load_training_state(path, "cpu")
+    state["rng"][0]["generator"] = torch.zeros(16, dtype=torch.uint8)  # a Philox-sized state
+    torch.save(state, path)
+    trainer = make_trainer(tmp_path, max_steps=8)
+    trainer.fit()
+    assert trainer.step == 8
