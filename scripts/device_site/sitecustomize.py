@@ -5,8 +5,9 @@ and its 64 MiB transfer limit (the repository is ~60 MB with the chain set) leav
 for their wheels. The burst's code paths (backbone network, diffusion, sampler, trainer)
 never call them, but molgen's modules import them at the top. Python imports this file at
 start-up when its folder is on ``PYTHONPATH``: for each of those packages that really is
-missing, imports succeed with a module whose every attribute is a placeholder, and any use of
-one raises ``ModuleNotFoundError`` naming the package, so nothing passes silently.
+missing, imports succeed with a module whose every attribute (and call result) is a
+placeholder, and reading a value out of one (truth, iteration, numbers, text, comparison)
+raises ``ModuleNotFoundError`` naming it, so no result passes silently.
 """
 
 from __future__ import annotations
@@ -28,8 +29,18 @@ class _Placeholder:
     def __getattr__(self, attr: str) -> _Placeholder:
         return _Placeholder(f"{self._name}.{attr}")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args, **kwargs) -> _Placeholder:
+        # Module-level constants (SMARTS patterns, ...) are built at import: a call gives a
+        # placeholder; reading any value out of one raises.
+        return _Placeholder(f"{self._name}()")
+
+    def _refuse(self, *args, **kwargs):
         raise ModuleNotFoundError(f"{self._name} needs a package missing on this machine")
+
+    __bool__ = __iter__ = __len__ = __float__ = __int__ = __index__ = __str__ = _refuse
+    __getitem__ = __contains__ = __eq__ = __lt__ = __gt__ = __le__ = __ge__ = _refuse
+    __add__ = __sub__ = __mul__ = __truediv__ = _refuse
+    __hash__ = object.__hash__
 
     def __mro_entries__(self, bases):  # used as a base class: a plain object
         return (object,)
@@ -67,4 +78,4 @@ _absent = [
 ]
 if _absent:
     MISSING_OK = tuple(_absent)
-    sys.meta_path.append(_StandInFinder())
+    sys.meta_path.insert(0, _StandInFinder())
