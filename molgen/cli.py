@@ -13,6 +13,10 @@ from typing import Annotated
 import typer
 
 from molgen.errors import InputError
+from molgen.sample.config import BackboneSamplerConfig, ConformerSamplerConfig
+from molgen.score import ScoreConfig
+
+_B, _C, _S = BackboneSamplerConfig, ConformerSamplerConfig, ScoreConfig  # option defaults
 
 app = typer.Typer(
     name="molgen",
@@ -62,23 +66,14 @@ def check_command(
 
     Structures that fail checks are data, not errors: the exit status is 0 either way.
     """
-    from molgen.checks.report import check_paths, summary_tables
-    from molgen.io.tables import ensure_writable, write_records
+    from molgen.checks.report import run_checks, summary_tables
 
-    for out in (json_out, csv_out):
-        if out is not None:
-            ensure_writable(out, overwrite=overwrite)
-    records = check_paths(paths, chain=chain, progress=not quiet)
-    if json_out is not None:
-        write_records(records, json_out, fmt="json", overwrite=overwrite)
-    if csv_out is not None:
-        write_records(records, csv_out, fmt="csv", overwrite=overwrite)
+    records = run_checks(
+        paths, chain=chain, json_out=json_out, csv_out=csv_out, overwrite=overwrite,
+        progress=not quiet,
+    )  # fmt: skip
     if not quiet:
-        from rich.console import Console
-
-        console = Console()
-        for table in summary_tables(records):
-            console.print(table)
+        _print(*summary_tables(records))
 
 
 sample_app = typer.Typer(help="Generate structures with a trained model.", no_args_is_help=True)
@@ -119,23 +114,23 @@ def sample_backbone_command(
     ] = None,
     num: Annotated[
         int, typer.Option("--num", "-n", help="Samples per length and per blueprint.")
-    ] = 4,
-    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = 200,
+    ] = _B.num,
+    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = _B.steps,
     noise_scale: Annotated[
         float,
         typer.Option(
             help="SDE noise multiplier (1 = exact reverse SDE; lower trades diversity for "
             "quality, see the model card)."
         ),
-    ] = 0.3,
-    ode: Annotated[bool, typer.Option("--ode", help="Deterministic probability-flow ODE.")] = False,
+    ] = _B.noise_scale,
+    ode: Annotated[bool, typer.Option("--ode", help="Probability-flow ODE.")] = _B.ode,
     restrain: Annotated[
         bool,
         typer.Option(
             help="Steer each step's clean-structure estimate away from CA clashes and chain "
             "breaks (it steers the process; it does not move the written chains)."
         ),
-    ] = True,
+    ] = _B.restrain,
     idealize: Annotated[
         bool,
         typer.Option(
@@ -143,13 +138,11 @@ def sample_backbone_command(
             "pushing non-local backbone atoms out of clashes (about 0.3 A RMS); --no-idealize "
             "writes the network's raw frames."
         ),
-    ] = True,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed + device = same output).")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Chains per network call.")] = 16,
-    model: Annotated[
-        str, typer.Option(help="Bundled model name or checkpoint folder.")
-    ] = "backbone",
+    ] = _B.idealize,
+    seed: Annotated[int, typer.Option(help="Seed (same seed + device, same output).")] = _B.seed,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _B.device,
+    batch_size: Annotated[int, typer.Option(help="Chains per network call.")] = _B.batch_size,
+    model: Annotated[str, typer.Option(help="Bundled model name or checkpoint folder.")] = _B.model,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Write into a non-empty --out.")
     ] = False,
@@ -157,81 +150,29 @@ def sample_backbone_command(
 ) -> None:
     """Generate protein backbones: one PDB per sample (N, CA, C, O; chain A; glycines),
     report.csv with molgen's checks for each, config.json with the settings."""
-    from molgen.devices import resolve_device
     from molgen.io.blueprint import parse_blueprint, read_blueprint_file
-    from molgen.models import load
-    from molgen.sample import sample_backbones
-    from molgen.sample.output import (
-        prepare_output_dir,
-        summarise_records,
-        write_report,
-        write_samples,
-    )
-    from molgen.train.distributed import all_gather_object, init_distributed
+    from molgen.sample.output import summary_table
+    from molgen.sample.run import run_backbone_sampling
 
-    length = list(length or [])
     blueprints = [parse_blueprint(text) for text in ss or []]
     if ss_file is not None:
         blueprints += read_blueprint_file(ss_file)
-    if not length and not blueprints:
-        raise InputError("give --length, --ss or --ss-file")
-    sizes = length + [len(bp) for bp in blueprints]
-    if min(sizes) < 10 or max(sizes) > 2000:
-        raise InputError(f"--length and blueprints must be 10-2000 residues, got {sizes}")
-    if num < 1 or steps < 1 or batch_size < 1:
-        raise InputError("--num, --steps and --batch-size must be at least 1")
-    dev = resolve_device(device)
-    dist = init_distributed(dev)
-    network = load(model, device=dist.device)
-    conditional = getattr(network.config, "ss_condition", False)
-    if (blueprints or ss_prior) and not conditional:
-        raise InputError("this model was trained without blueprints (--ss, --ss-prior)", model)
-    ss_prior = conditional if ss_prior is None else ss_prior
-    if dist.rank == 0:
-        prepare_output_dir(out, overwrite=overwrite)
-    samples = sample_backbones(
-        network, length, num, steps=steps, noise_scale=noise_scale, ode=ode, restrain=restrain,
-        idealize=idealize, seed=seed, device=dist.device, batch_size=batch_size, rank=dist.rank,
-        world_size=dist.world_size, progress=not quiet and dist.rank == 0,
-        blueprints=blueprints, blueprint_prior=ss_prior,
+    config = BackboneSamplerConfig(
+        model=model, lengths=list(length or []), blueprints=blueprints, num=num, steps=steps,
+        noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,
+        blueprint_prior=ss_prior, seed=seed, device=device, batch_size=batch_size,
     )  # fmt: skip
-    records = write_samples(samples, out, overwrite=overwrite)
-    records = [r for part in all_gather_object(records) for r in part]
-    if dist.rank != 0:
-        return
-    records.sort(key=lambda r: (r.get("blueprint_index", -1), r["length"], r["index"]))
-    settings = {
-        "command": "sample backbone", "model": model, "lengths": length, "blueprints": blueprints,
-        "ss_prior": ss_prior, "num": num,
-        "steps": steps, "noise_scale": noise_scale, "ode": ode, "restrain": restrain,
-        "idealize": idealize, "seed": seed, "device": str(dist.device),
-        "world_size": dist.world_size, "batch_size": batch_size,
-    }  # fmt: skip
-    write_report(records, settings, out, overwrite=overwrite)
-    if not quiet:
-        _print_sample_summary(summarise_records(records), out)
+    summary = run_backbone_sampling(config, out, overwrite=overwrite, progress=not quiet)
+    if summary is not None and not quiet:
+        _print(summary_table(summary, f"backbones written to {out}"))
 
 
-def _print_sample_summary(rows: list[dict], out: Path) -> None:
+def _print(*renderables) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"backbones written to {out}")
-    headers = {"length": "L", "samples": "n", "ca_break_fraction": "break",
-               "ca_clash_fraction": "clash", "rama_favoured_fraction": "rama",
-               "helix_fraction": "H", "strand_fraction": "E", "rg_ratio": "Rg",
-               "checks_passed": "pass"}  # fmt: skip
-    for header in headers.values():
-        table.add_column(header, justify="right")
-    for row in rows:
-        table.add_row(*(_format(row[key]) for key in headers))
-    Console().print(table)
-
-
-def _format(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "-" if value is None else str(value)
+    console = Console()
+    for item in renderables:
+        console.print(item)
 
 
 @train_app.command("backbone")
@@ -260,14 +201,12 @@ def sample_conformers_command(
     smiles_file: Annotated[
         Path | None, typer.Option("--smiles-file", help="File of 'SMILES [name]' lines.")
     ] = None,
-    num: Annotated[int, typer.Option("--num", "-n", help="Conformers per molecule.")] = 10,
-    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    relax: Annotated[str, typer.Option(help="none or mmff (MMFF94 relaxation).")] = "none",
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    model: Annotated[
-        str, typer.Option(help="Bundled model name or checkpoint folder.")
-    ] = "conformer",
+    num: Annotated[int, typer.Option("--num", "-n", help="Conformers per molecule.")] = _C.num,
+    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = _C.steps,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = _C.seed,
+    relax: Annotated[str, typer.Option(help="none or mmff (MMFF94 relaxation).")] = _C.relax,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _C.device,
+    model: Annotated[str, typer.Option(help="Bundled model name or checkpoint folder.")] = _C.model,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
@@ -275,33 +214,13 @@ def sample_conformers_command(
 
     Every output conformer keeps the input's tetrahedral and E/Z stereo and passes molgen's
     molecule checks; molecules that fail are reported and do not stop the run."""
-    from molgen.devices import resolve_device
-    from molgen.io import read_sdf, read_smiles
-    from molgen.io.tables import ensure_writable
-    from molgen.models import load
-    from molgen.sample.conformers import read_smiles_lenient, sample_conformers, write_conformers
+    from molgen.sample.run import MoleculeSource, run_conformer_sampling
 
-    given = [x for x in (smiles, sdf, smiles_file) if x is not None]
-    if len(given) != 1:
-        raise InputError("give exactly one of --smiles, --sdf and --smiles-file")
-    if relax not in ("none", "mmff"):
-        raise InputError(f"--relax must be none or mmff, got {relax!r}")
-    if num < 1 or steps < 1:
-        raise InputError("--num and --steps must be at least 1")
-    ensure_writable(out, overwrite=overwrite)
-    if smiles is not None:
-        mols = [read_smiles(smiles)]
-    elif sdf is not None:
-        mols = read_sdf(sdf)
-    else:
-        mols = read_smiles_lenient(smiles_file)
-    dev = resolve_device(device)
-    network = load(model, device=dev)
-    results = sample_conformers(
-        network, mols, num, steps=steps, seed=seed, device=dev, relax=relax,
-        progress=not quiet,
-    )  # fmt: skip
-    write_conformers(results, out, overwrite=overwrite)
+    config = ConformerSamplerConfig(
+        model=model, num=num, steps=steps, seed=seed, relax=relax, device=device
+    )
+    source = MoleculeSource(smiles=smiles, sdf=sdf, smiles_file=smiles_file)
+    results = run_conformer_sampling(config, source, out, overwrite=overwrite, progress=not quiet)
     failed = [r for r in results if r.error]
     for result in failed:
         print(f"molgen: molecule {result.index} ({result.name}): {result.error}", file=sys.stderr)
@@ -335,18 +254,18 @@ def score_command(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDB/mmCIF/.gz/SDF).")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table here.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    model: Annotated[str, typer.Option(help="Backbone model name or folder.")] = "backbone",
+    model: Annotated[str, typer.Option(help="Backbone model name or folder.")] = _S.model,
     conformer_model: Annotated[
         str, typer.Option(help="Torsion model name or folder.")
-    ] = "conformer",
+    ] = _S.conformer_model,
     min_score: Annotated[
         float | None, typer.Option(help="Fail rows whose model_score is below this.")
     ] = None,
     chain: Annotated[str | None, typer.Option(help="Only this chain of each protein.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes that read, check and score files.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Structures per network call.")] = 32,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of the fixed denoising noise.")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes reading and scoring files.")] = _S.workers,
+    batch_size: Annotated[int, typer.Option(help="Structures per network call.")] = _S.batch_size,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _S.device,
+    seed: Annotated[int, typer.Option(help="Seed of the fixed denoising noise.")] = _S.seed,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
@@ -357,34 +276,21 @@ def score_command(
     """
     import warnings
 
-    from molgen.devices import resolve_device
-    from molgen.io.tables import ensure_writable, records_to_csv, write_records
-    from molgen.score import score_structures, summarize_scores
+    from molgen.score import run_scoring, summarize_scores
 
-    if fmt not in ("csv", "json"):
-        raise InputError(f"--format must be csv or json, got {fmt!r}")
-    if workers < 1 or batch_size < 1:
-        raise InputError("--workers and --batch-size must be at least 1")
-    if out is not None:
-        ensure_writable(out, overwrite=overwrite)
-    dev = resolve_device(device)
+    config = ScoreConfig(
+        model=model, conformer_model=conformer_model, min_score=min_score, chain=chain,
+        workers=workers, batch_size=batch_size, device=device, seed=seed,
+    )  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        rows = score_structures(
-            paths, model=model, conformer_model=conformer_model, min_score=min_score,
-            chain=chain, workers=workers, batch_size=batch_size, device=dev, seed=seed,
-            progress=not quiet,
-        )  # fmt: skip
+        rows, text = run_scoring(
+            paths, config, out, fmt=fmt, overwrite=overwrite, progress=not quiet
+        )
     for warning in caught:
         print(f"molgen: warning: {warning.message}", file=sys.stderr)
-    if out is not None:
-        write_records(rows, out, fmt=fmt, overwrite=overwrite)
-    elif fmt == "json":
-        import json
-
-        typer.echo(json.dumps(rows, indent=1, default=str))
-    else:
-        typer.echo(records_to_csv(rows), nl=False)
+    if text is not None:
+        typer.echo(text, nl=False)
     if not quiet:
         summary = summarize_scores(rows)
         print("molgen score: " + ", ".join(f"{k} {v}" for k, v in summary.items()), file=sys.stderr)
@@ -418,9 +324,7 @@ def prepare_pdb_command(
         max_resolution=max_resolution, split=split, overwrite=overwrite, progress=not quiet,
     )  # fmt: skip
     if not quiet:
-        from rich.console import Console
-
-        Console().print(summary.table())
+        _print(summary.table())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,28 +28,15 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from molgen.errors import InputError
 
-__all__ = ["collect_files", "score_structures", "summarize_scores"]
+__all__ = ["ScoreConfig", "collect_files", "run_scoring", "score_structures", "summarize_scores"]
 
-PROTEIN_SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif")
-MOLECULE_SUFFIXES = (".sdf",)
 DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer"}
-
-
-def _kind(path: Path) -> str:
-    name = path.name.lower().removesuffix(".gz")
-    return "molecule" if name.endswith(MOLECULE_SUFFIXES) else "protein"
-
-
-def _is_structure_file(path: Path) -> bool:
-    name = path.name.lower().removesuffix(".gz")
-    return name.endswith(PROTEIN_SUFFIXES + MOLECULE_SUFFIXES)
 
 
 def collect_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
@@ -60,13 +47,15 @@ def collect_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
     InputError
         A path that does not exist.
     """
+    from molgen.io.files import is_structure_file
+
     files: list[Path] = []
     for item in paths:
         path = Path(item)
         if not path.exists():
             raise InputError("no such file or directory", path)
         if path.is_dir():
-            found = (p for p in path.rglob("*") if p.is_file() and _is_structure_file(p))
+            found = (p for p in path.rglob("*") if p.is_file() and is_structure_file(p))
             files.extend(sorted(found))
         else:
             files.append(path)
@@ -89,26 +78,18 @@ def _read_and_check(task: tuple[str, str | None]) -> list[tuple[dict[str, Any], 
 
     Runs in worker processes; any failure becomes one error row instead of an exception.
     """
+    from molgen.io.files import structure_kind
+
     path, chain = Path(task[0]), task[1]
-    kind = _kind(path)
+    kind = structure_kind(path)
     try:
+        from molgen.checks.report import check_file
+
+        ident = ("chain",) if kind == "protein" else ("record", "name", "conformer_id")
         out = []
-        if kind == "protein":
-            from molgen.checks import check_backbone
-            from molgen.io import read_structure
-
-            for protein in read_structure(path, chain=chain):
-                record = check_backbone(protein.atoms, protein.atom_mask, protein.sequence)
-                out.append(({**_head(path, kind, chain=protein.chain_id), **record}, protein.atoms))
-        else:
-            from molgen.checks import check_conformers
-            from molgen.io import read_sdf
-
-            for index, mol in enumerate(read_sdf(path)):
-                name = mol.GetProp("_Name") if mol.HasProp("_Name") else ""
-                for record in check_conformers(mol):
-                    row = _head(path, kind, record=index, name=name)
-                    out.append(({**row, **record}, (mol, record["conformer_id"])))
+        for record, structure in check_file(path, chain):
+            head = _head(path, kind, **{k: record[k] for k in ident})
+            out.append(({**head, **record}, structure))
         return out
     except Exception as err:  # noqa: BLE001 - a bad file must not abort the batch
         message = (
@@ -210,31 +191,18 @@ def _results(groups: list, workers: int, init_args: tuple) -> Iterator[list[dict
         yield from pool.imap(_score_files, groups)
 
 
-def score_structures(
-    paths: Sequence[str | os.PathLike],
-    *,
-    model: Any = "backbone",
-    conformer_model: Any = "conformer",
-    min_score: float | None = None,
-    chain: str | None = None,
-    workers: int = 1,
-    batch_size: int = 32,
-    device: str = "cpu",
-    seed: int = 0,
-    progress: bool = True,
-) -> list[dict[str, Any]]:
-    """Score every structure in ``paths``: one row per protein chain or molecule conformer.
+@dataclass
+class ScoreConfig:
+    """Settings of :func:`score_structures` (``molgen score``).
 
-    Parameters
+    Attributes
     ----------
-    paths : sequence of paths
-        Files (PDB/mmCIF/``.gz``/SDF) and directories (walked recursively for those).
     model, conformer_model : str, path, nn.Module or None
         Backbone (FrameScoreNetwork) and torsion (TorsionScoreNetwork) models: a bundled name,
         a checkpoint directory, a loaded module, or None for no learned score.
-    min_score : float, optional
+    min_score : float or None
         Rows with ``model_score`` below this fail with reason ``"model_score"``.
-    chain : str, optional
+    chain : str or None
         Only this chain of each protein file.
     workers : int
         Processes that read, check and model-score groups of files (1: in this process);
@@ -243,11 +211,41 @@ def score_structures(
         Files per group (and at most structures per network call); a group's structures
         are held in memory until scored, so memory stays bounded whatever the file count.
     device : str
-        ``"cpu"``, ``"cuda"``, ``"auto"``...
+        ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
     seed : int
         Seed of the model-score noise (same seed, same scores, whatever the grouping).
+    """
+
+    model: Any = DEFAULT_MODELS["protein"]
+    conformer_model: Any = DEFAULT_MODELS["molecule"]
+    min_score: float | None = None
+    chain: str | None = None
+    workers: int = 1
+    batch_size: int = 32
+    device: str = "auto"
+    seed: int = 0
+
+
+def score_structures(
+    paths: Sequence[str | os.PathLike],
+    config: ScoreConfig | None = None,
+    *,
+    progress: bool = True,
+    **settings: Any,
+) -> list[dict[str, Any]]:
+    """Score every structure in ``paths``: one row per protein chain or molecule conformer.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        Files (PDB/mmCIF/``.gz``/SDF) and directories (walked recursively for those).
+    config : ScoreConfig, optional
+        The settings (defaults: :class:`ScoreConfig`).
     progress : bool
         Show a progress bar over files.
+    **settings
+        Fields of :class:`ScoreConfig` replacing those of ``config`` (``model=...``,
+        ``min_score=-3``...).
 
     Returns
     -------
@@ -262,30 +260,71 @@ def score_structures(
     from rich.progress import Progress
 
     from molgen.devices import resolve_device
+    from molgen.io.files import structure_kind
 
+    names = {f.name for f in fields(ScoreConfig)}
+    if set(settings) - names:
+        raise TypeError(f"unknown ScoreConfig setting(s): {sorted(set(settings) - names)}")
+    cfg = replace(config if config is not None else ScoreConfig(), **settings)
     files = collect_files(paths)
     specs = {
-        "protein": _resolve_model("protein", model),
-        "molecule": _resolve_model("molecule", conformer_model),
+        "protein": _resolve_model("protein", cfg.model),
+        "molecule": _resolve_model("molecule", cfg.conformer_model),
     }
-    dev = resolve_device(device)
+    dev = resolve_device(cfg.device)
     # Loaded here (a bad model is an InputError before any work); workers get copies.
-    models = _load_models(specs, {_kind(path) for path in files}, dev)
-    groups = [[str(p) for p in files[i : i + batch_size]] for i in range(0, len(files), batch_size)]
+    models = _load_models(specs, {structure_kind(path) for path in files}, dev)
+    size = cfg.batch_size
+    groups = [[str(p) for p in files[i : i + size]] for i in range(0, len(files), size)]
     rows: list[dict[str, Any]] = []
     results = _results(
-        [(g, chain) for g in groups], max(1, int(workers)), (models, dev, seed, batch_size)
+        [(g, cfg.chain) for g in groups], max(1, int(cfg.workers)), (models, dev, cfg.seed, size)
     )
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("scoring", total=len(files))
         for group, group_rows in zip(groups, results, strict=True):
-            rows.extend(_finish(row, min_score) for row in group_rows)
+            rows.extend(_finish(row, cfg.min_score) for row in group_rows)
             bar.advance(task, len(group))
     return rows
 
 
+def run_scoring(
+    paths: Sequence[str | os.PathLike],
+    config: ScoreConfig,
+    out: str | os.PathLike | None = None,
+    *,
+    fmt: str = "csv",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """What ``molgen score`` does: :func:`score_structures`, then the table in ``fmt``.
+
+    The table goes to ``out`` (checked for writability before any work) or, without ``out``,
+    comes back as text. Returns ``(rows, text or None)``.
+    """
+    import json
+
+    from molgen.io.tables import ensure_writable, records_to_csv, write_records
+
+    if fmt not in ("csv", "json"):
+        raise InputError(f"--format must be csv or json, got {fmt!r}")
+    if config.workers < 1 or config.batch_size < 1:
+        raise InputError("--workers and --batch-size must be at least 1")
+    if out is not None:
+        ensure_writable(out, overwrite=overwrite)
+    rows = score_structures(paths, config, progress=progress)
+    if out is not None:
+        write_records(rows, out, fmt=fmt, overwrite=overwrite)
+        return rows, None
+    if fmt == "json":
+        return rows, json.dumps(rows, indent=1, default=str) + "\n"
+    return rows, records_to_csv(rows)
+
+
 def summarize_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Counts for the end of a run: rows, passing, failing (by reason), errors, model scores."""
+    import numpy as np
+
     failed = [r for r in rows if not r["pass"] and r["error"] is None]
     reasons = Counter(reason for r in failed for reason in r["reasons"])
     scores = [r["model_score"] for r in rows if r["model_score"] is not None]

@@ -16,6 +16,7 @@ import sys
 from molgen.errors import InputError
 from molgen.models import FrameScoreNetwork, TorsionScoreNetwork, save
 from molgen.train.checkpointing import load_training_state
+from molgen.train.config import trained_with
 
 NETWORKS = {"backbone": FrameScoreNetwork, "conformer": TorsionScoreNetwork}
 
@@ -30,6 +31,7 @@ def export(run_dir: str, out_dir: str, overwrite: bool = False) -> dict:
     network = NETWORKS[task].from_config(config["model"])
     network.load_state_dict(state["ema"]["shadow"])
     extra = {"task": task, "step": int(state["step"]), "train_seconds": float(state["seconds"])}
+    extra["trained_with"] = trained_with(task, config.get("loss") or {})
     save(network, out_dir, overwrite=overwrite, extra=extra)
     return extra
 

@@ -14,42 +14,56 @@ from pathlib import Path
 from typing import Any
 
 from molgen.errors import InputError
+from molgen.io.files import structure_kind
 
-__all__ = ["check_paths", "check_protein_file", "check_molecule_file", "summary_tables"]
-
-MOLECULE_SUFFIXES = (".sdf", ".sd", ".mol")
-
-
-def _is_molecule_file(path: Path) -> bool:
-    return path.name.lower().endswith(MOLECULE_SUFFIXES)
+__all__ = [
+    "check_file",
+    "check_molecule_file",
+    "check_paths",
+    "check_protein_file",
+    "run_checks",
+    "summary_tables",
+]
 
 
 def check_protein_file(path: Path, chain: str | None = None) -> list[dict[str, Any]]:
     """Backbone-check every chain (or the one named) of a PDB/mmCIF file."""
-    from molgen.checks.backbone import check_backbone
-    from molgen.io import read_structure
-
-    records = []
-    for protein in read_structure(path, chain=chain):
-        record: dict[str, Any] = {"path": str(path), "chain": protein.chain_id}
-        record.update(check_backbone(protein.atoms, protein.atom_mask, protein.sequence))
-        records.append(record)
-    return records
+    return [record for record, _ in check_file(path, chain)]
 
 
 def check_molecule_file(path: Path) -> list[dict[str, Any]]:
     """Molecule-check every conformer of every record of an SDF file."""
+    return [record for record, _ in check_file(path)]
+
+
+def check_file(path: str | os.PathLike, chain: str | None = None) -> list[tuple[dict, Any]]:
+    """Check records of one structure file with what was checked (for a model to score).
+
+    A protein file (:func:`molgen.io.files.structure_kind`) gives, per chain (or the one
+    named), ``({"path", "chain", ...check_backbone}, atoms [L, 4, 3])``; an SDF file, per
+    conformer of every record, ``({"path", "record", "name", ...check_conformers}, (mol,
+    conformer_id))``. Unreadable input raises :class:`InputError`.
+    """
+    path = Path(path)
+    out: list[tuple[dict, Any]] = []
+    if structure_kind(path) == "protein":
+        from molgen.checks.backbone import check_backbone
+        from molgen.io import read_structure
+
+        for protein in read_structure(path, chain=chain):
+            record: dict[str, Any] = {"path": str(path), "chain": protein.chain_id}
+            record.update(check_backbone(protein.atoms, protein.atom_mask, protein.sequence))
+            out.append((record, protein.atoms))
+        return out
     from molgen.checks.molecule import check_conformers
     from molgen.io import read_sdf
 
-    records = []
     for index, mol in enumerate(read_sdf(path)):
         name = mol.GetProp("_Name") if mol.HasProp("_Name") else ""
         for result in check_conformers(mol):
-            record: dict[str, Any] = {"path": str(path), "record": index, "name": name}
-            record.update(result)
-            records.append(record)
-    return records
+            record = {"path": str(path), "record": index, "name": name, **result}
+            out.append((record, (mol, result["conformer_id"])))
+    return out
 
 
 def check_paths(
@@ -76,10 +90,34 @@ def check_paths(
     from rich.progress import track
 
     for path in track(files, description="checking", disable=not progress or len(files) < 2):
-        if _is_molecule_file(path):
-            records.extend(check_molecule_file(path))
-        else:
-            records.extend(check_protein_file(path, chain=chain))
+        records.extend(record for record, _ in check_file(path, chain))
+    return records
+
+
+def run_checks(
+    paths: Sequence[str | os.PathLike],
+    *,
+    chain: str | None = None,
+    json_out: str | os.PathLike | None = None,
+    csv_out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """What ``molgen check`` does: :func:`check_paths`, then the records as JSON and/or CSV.
+
+    Output files are checked for writability before any work (an existing one needs
+    ``overwrite``). Returns the records.
+    """
+    from molgen.io.tables import ensure_writable, write_records
+
+    outputs = {"json": json_out, "csv": csv_out}
+    for out in outputs.values():
+        if out is not None:
+            ensure_writable(out, overwrite=overwrite)
+    records = check_paths(paths, chain=chain, progress=progress)
+    for fmt, out in outputs.items():
+        if out is not None:
+            write_records(records, out, fmt=fmt, overwrite=overwrite)
     return records
 
 

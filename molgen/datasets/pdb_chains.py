@@ -20,14 +20,9 @@ from torch import Tensor
 from molgen.geometry import frames_from_backbone
 from molgen.io.blueprint import blueprint_from_dssp, encode_blueprint
 from molgen.io.chainset import load_chain_set
+from molgen.seeding import seeded_generator
 
 __all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", "collate_backbones"]
-
-
-def _generator(*seeds: int) -> torch.Generator:
-    """A CPU generator seeded by mixing integers with numpy's SeedSequence (no collisions)."""
-    state = np.random.SeedSequence([int(s) for s in seeds]).generate_state(2, np.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 @dataclass
@@ -108,7 +103,7 @@ class PDBChains(torch.utils.data.Dataset):
         atoms = torch.from_numpy(self.chains.atoms(chain)).float()  # [L, 4, 3]
         length, start = len(atoms), 0
         if self.crop_length is not None and length > self.crop_length:
-            gen = _generator(self.seed, self.epoch, index)
+            gen = seeded_generator(self.seed, self.epoch, index)
             start = int(torch.randint(length - self.crop_length + 1, (1,), generator=gen))
             length = self.crop_length
         atoms = atoms[start : start + length]
@@ -205,7 +200,7 @@ class LengthBucketSampler(torch.utils.data.Sampler):
 
     def _all_batches(self) -> list[list[int]]:
         """This epoch's batches for all ranks together, before sharding."""
-        gen = _generator(self.seed, self.epoch)
+        gen = seeded_generator(self.seed, self.epoch)
         items = self._epoch_items(gen)
         n = len(items)
         order = items[torch.randperm(n, generator=gen)] if self.shuffle else items

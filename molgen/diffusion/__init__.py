@@ -11,8 +11,16 @@ and rotation scores are tangent vectors in the residue's own frame.
 """
 
 from molgen.diffusion.r3 import R3Diffuser
-from molgen.diffusion.se3 import NoisyFrames, SE3Diffuser
+from molgen.diffusion.se3 import DEFAULT_MIN_T, NoisyFrames, SE3Diffuser
 from molgen.diffusion.so3 import SO3Diffuser
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 
-__all__ = ["NoisyFrames", "R3Diffuser", "SE3Diffuser", "SO3Diffuser", "TorusDiffuser", "wrap_angle"]
+__all__ = [
+    "DEFAULT_MIN_T",
+    "NoisyFrames",
+    "R3Diffuser",
+    "SE3Diffuser",
+    "SO3Diffuser",
+    "TorusDiffuser",
+    "wrap_angle",
+]

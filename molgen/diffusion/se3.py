@@ -21,7 +21,10 @@ import torch
 from molgen.diffusion.r3 import R3Diffuser, Time
 from molgen.diffusion.so3 import SO3Diffuser
 
-__all__ = ["SE3Diffuser", "NoisyFrames", "center"]
+__all__ = ["DEFAULT_MIN_T", "SE3Diffuser", "NoisyFrames", "center"]
+
+#: Smallest time of training and sampling: below it the frames are taken as data.
+DEFAULT_MIN_T = 0.01
 
 
 class NoisyFrames(NamedTuple):

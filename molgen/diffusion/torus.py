@@ -68,7 +68,10 @@ class TorusDiffuser:
         :math:`\sigma(0)` and :math:`\sigma(1)` in radians (torsional diffusion: 0.01 pi, pi).
     """
 
-    def __init__(self, min_sigma: float = 0.01 * math.pi, max_sigma: float = math.pi) -> None:
+    MIN_SIGMA = 0.01 * math.pi
+    MAX_SIGMA = math.pi
+
+    def __init__(self, min_sigma: float = MIN_SIGMA, max_sigma: float = MAX_SIGMA) -> None:
         if not 0 < min_sigma < max_sigma:
             raise ValueError(f"need 0 < min_sigma < max_sigma, got {min_sigma}, {max_sigma}")
         self.min_sigma, self.max_sigma = float(min_sigma), float(max_sigma)

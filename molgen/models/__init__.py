@@ -12,6 +12,7 @@ from molgen.models.checkpoint import (
     read_config,
     register_model,
     save,
+    trained_value,
     update_extra,
 )
 from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
@@ -29,5 +30,6 @@ __all__ = [
     "read_config",
     "register_model",
     "save",
+    "trained_value",
     "update_extra",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "read_config",
     "register_model",
     "save",
+    "trained_value",
     "update_extra",
 ]
 
@@ -193,6 +194,12 @@ def load(path_or_name: str | os.PathLike, device: str | torch.device = "cpu") ->
     model.load_state_dict(state, strict=True)
     model.extra = dict(header.get("extra") or {})  # e.g. the learned score's calibration
     return model.to(device).eval()
+
+
+def trained_value(model: nn.Module, name: str, default: Any) -> Any:
+    """A setting the model was trained with, from its checkpoint's ``extra["trained_with"]``
+    (written at export by the trainers), else ``default`` (the trainer's default)."""
+    return (getattr(model, "extra", None) or {}).get("trained_with", {}).get(name, default)
 
 
 def update_extra(path_or_name: str | os.PathLike, **values: Any) -> Path:

@@ -1,22 +1,40 @@
 """Samplers: reverse SDE / probability-flow ODE for backbones and torsional diffusion for
-conformers."""
+conformers, with their settings (:mod:`molgen.sample.config`) and run entry points
+(:mod:`molgen.sample.run`).
 
-from molgen.sample.backbone import SampledBackbone, sample_backbones, time_grid
-from molgen.sample.conformers import (
-    ConformerResult,
-    InputFailure,
-    read_smiles_lenient,
-    sample_conformers,
-    write_conformers,
-)
+Names are imported on first use, so that reading the settings classes (as the CLI does to
+show their defaults) does not load torch.
+"""
 
-__all__ = [
-    "ConformerResult",
-    "InputFailure",
-    "SampledBackbone",
-    "read_smiles_lenient",
-    "sample_backbones",
-    "sample_conformers",
-    "time_grid",
-    "write_conformers",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BackboneSamplerConfig": "molgen.sample.config",
+    "ConformerSamplerConfig": "molgen.sample.config",
+    "ConformerResult": "molgen.sample.conformers",
+    "InputFailure": "molgen.sample.conformers",
+    "MoleculeSource": "molgen.sample.run",
+    "SampledBackbone": "molgen.sample.backbone",
+    "read_smiles_lenient": "molgen.sample.conformers",
+    "run_backbone_sampling": "molgen.sample.run",
+    "run_conformer_sampling": "molgen.sample.run",
+    "sample_backbones": "molgen.sample.backbone",
+    "sample_conformers": "molgen.sample.conformers",
+    "time_grid": "molgen.sample.backbone",
+    "write_conformers": "molgen.sample.conformers",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'molgen.sample' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

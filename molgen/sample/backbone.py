@@ -20,17 +20,22 @@ mask), so a batch of 8 chains of 80 residues costs one network call per step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
+from molgen.devices import resolve_device
+from molgen.diffusion import DEFAULT_MIN_T
 from molgen.geometry import backbone_from_frames
 from molgen.io.blueprint import encode_blueprint
 from molgen.sample.blueprint_prior import draw_blueprints
+from molgen.sample.config import BackboneSamplerConfig, with_settings
 from molgen.sample.idealize import idealize_backbone
 from molgen.sample.restraints import restrain_ca
+from molgen.seeding import rank_seed
 
 __all__ = ["SampledBackbone", "sample_backbones", "time_grid"]
 
@@ -48,7 +53,7 @@ class SampledBackbone:
     blueprint_index: int | None = None
 
 
-def time_grid(steps: int, min_t: float = 0.01) -> list[float]:
+def time_grid(steps: int, min_t: float = DEFAULT_MIN_T) -> list[float]:
     """``steps + 1`` times from 1 down to ``min_t``, evenly spaced."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -94,23 +99,19 @@ def _blueprint_codes(chunk: Sequence[_Job], device: torch.device) -> torch.Tenso
 
 @torch.no_grad()
 def _sample_batch(
-    model,
-    lengths,
-    steps,
-    noise_scale,
-    ode,
-    min_t,
-    generator,
-    device,
-    on_step,
-    restrain=False,
-    idealize=False,
-    ss=None,
+    model: torch.nn.Module,
+    lengths: Sequence[int],
+    config: BackboneSamplerConfig,
+    generator: torch.Generator,
+    device: torch.device | str,
+    on_step: Callable[[], None] | None = None,
+    ss: torch.Tensor | None = None,
 ) -> np.ndarray:
     """Run the reverse process for one padded batch; atoms ``[B, Lmax, 4, 3]`` (Angstrom).
 
-    ``ss`` (long ``[B, Lmax]`` blueprint codes) is given to a network built with
-    ``ss_condition`` and must be all zero (unspecified) for any other network.
+    ``config`` is resolved (a number for ``min_t``); ``ss`` (long ``[B, Lmax]`` blueprint
+    codes) is given to a network built with ``ss_condition`` and must be all zero
+    (unspecified) for any other network.
     """
     if ss is not None and not getattr(model.config, "ss_condition", False):
         if bool((ss != 0).any()):
@@ -121,7 +122,7 @@ def _sample_batch(
     sizes = torch.tensor(lengths, device=device)
     mask = torch.arange(max_len, device=device)[None, :] < sizes[:, None]  # [B, L]
     rot, x = diffuser.sample_prior(batch, max_len, mask=mask, device=device, generator=generator)
-    times = time_grid(steps, min_t)
+    times = time_grid(config.steps, config.min_t)
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         time = torch.full((batch,), t, device=device)
@@ -129,18 +130,19 @@ def _sample_batch(
         if model.config.self_condition:
             self_cond = out["x0"]
         trans_score = out["trans_score"]
-        if restrain:
+        if config.restrain:
             trans_score = _restrained_score(diffuser.r3, trans_score, out["x0"], mask, t)
         rot, x = diffuser.reverse_step(
             rot, x, out["rot_score"], trans_score, t, t - t_next,
-            mask=mask, noise_scale=noise_scale, generator=generator, ode=ode,
+            mask=mask, noise_scale=config.noise_scale, generator=generator, ode=config.ode,
         )  # fmt: skip
-        on_step()
+        if on_step is not None:
+            on_step()
     time = torch.full((batch,), times[-1], device=device)
     out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
-    if idealize:
+    if config.idealize:
         atoms = idealize_backbone(atoms, mask)
     return atoms.double().cpu().numpy()
 
@@ -161,97 +163,75 @@ def _restrained_score(
 
 def sample_backbones(
     model: torch.nn.Module,
-    lengths: Sequence[int],
-    num: int,
+    lengths: Sequence[int] | None = None,
+    num: int | None = None,
     *,
-    steps: int = 200,
-    noise_scale: float = 0.3,
-    ode: bool = False,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    batch_size: int = 16,
-    min_t: float = 0.01,
+    config: BackboneSamplerConfig | None = None,
     rank: int = 0,
     world_size: int = 1,
     progress: bool = True,
-    restrain: bool = True,
-    idealize: bool = True,
-    blueprints: Sequence[str] = (),
-    blueprint_prior: bool = False,
+    **settings: Any,
 ) -> list[SampledBackbone]:
     """Generate ``num`` backbones of every length in ``lengths`` and of every blueprint.
 
     Parameters
     ----------
     model : FrameScoreNetwork
-        Trained score network (put in eval mode and moved to ``device`` here).
-    lengths : sequence of int
-        Chain lengths (residues) sampled without conditioning; each gets ``num`` samples.
-    blueprints : sequence of str
-        Secondary-structure blueprints (``H E L X`` per residue, :mod:`molgen.io.blueprint`)
-        for a model trained with ``ss_condition``; each gets ``num`` samples of its length.
-    blueprint_prior : bool
-        Give each unconditional sample a blueprint drawn from real train chains of about its
-        length (:mod:`molgen.sample.blueprint_prior`, seeded by ``seed``); needs a model
-        trained with ``ss_condition``.
-    steps : int
-        Reverse-time steps from t = 1 to ``min_t``.
-    noise_scale : float
-        Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality:
-        against 1, 0.5 halves clashes and raises Ramachandran-favoured residues; against 0.5,
-        0.3 added 0.024 Ramachandran-favoured residues on 16 samples of 100 residues and on
-        32 of 60 and 128, with the same mean pairwise TM-score; 0.2 was no better).
-    ode : bool
-        Deterministic probability-flow ODE instead of the SDE.
-    restrain : bool
-        Steer every step with the steric / chain-continuity restraint on the clean estimate
-        (measured on the step-28,000 bundled model: CA clashes fall five-fold and breaks by
-        two thirds, Ramachandran-favoured residues 0.01-0.03 fewer; see the model card). It only
-        steers: the written chains are the network's final prediction, not the restrained copy.
-    idealize : bool
-        Move the final N, CA, C atoms to Engh & Huber bond lengths and angles, holding atoms,
-        phi and psi near the prediction and non-local backbone atoms out of van der Waals
-        overlap (:func:`molgen.sample.idealize.idealize_backbone`; atoms move about 0.3 A
-        RMS, the network's independent frames otherwise leave the peptide bonds off by tenths
-        of an Angstrom). False returns the network's raw frames as atoms.
-    seed : int
-        Seeds the ``torch.Generator`` on ``device``: same seed, same device, same samples.
-    batch_size : int
-        Chains per network call.
+        Trained score network (put in eval mode and moved to the device here).
+    lengths : sequence of int, optional
+        Chain lengths (residues); replaces ``config.lengths`` when given.
+    num : int, optional
+        Samples per length and per blueprint; replaces ``config.num`` when given.
+    config : BackboneSamplerConfig, optional
+        The settings (defaults: :class:`BackboneSamplerConfig`); ``None`` entries are filled
+        in from the model's checkpoint (:meth:`BackboneSamplerConfig.resolved`).
     rank, world_size : int
-        Under ``torchrun``, each rank samples every ``world_size``-th (length, index) job.
+        Under ``torchrun``, each rank samples every ``world_size``-th (length, index) job;
+        the generator of rank ``r`` is seeded with :func:`molgen.seeding.mix_seed` of
+        ``(seed, r)``.
+    progress : bool
+        Show a progress bar.
+    **settings
+        Fields of :class:`BackboneSamplerConfig` replacing those of ``config``
+        (``steps=20``, ``blueprints=[...]``, ``seed=1``...).
 
     Returns
     -------
     list of SampledBackbone
-        Sorted by length then index.
+        Unconditional samples by length then index, then the blueprints' in the order given.
     """
-    sizes = list(lengths) + [len(bp) for bp in blueprints]
-    if not sizes or num < 1:
+    if lengths is not None:
+        settings["lengths"] = list(lengths)
+    if num is not None:
+        settings["num"] = num
+    config = with_settings(config, BackboneSamplerConfig, settings).resolved(model)
+    sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+    if not sizes or config.num < 1:
         raise ValueError("need at least one length or blueprint and num >= 1")
     if min(sizes) < 2:
         raise ValueError(f"chain lengths must be >= 2, got {min(sizes)}")
-    if (blueprints or blueprint_prior) and not getattr(model.config, "ss_condition", False):
+    conditional = getattr(model.config, "ss_condition", False)
+    if (config.blueprints or config.blueprint_prior) and not conditional:
         raise ValueError("this model was trained without blueprint conditioning")
-    device = torch.device(device)
+    device = resolve_device(config.device)
     model = model.to(device).eval()
-    generator = torch.Generator(device=device).manual_seed(seed + 1_000_003 * rank)
+    generator = torch.Generator(device=device).manual_seed(rank_seed(config.seed, rank))
     drawn = None
-    if blueprint_prior:
-        drawn = draw_blueprints([n for n in lengths for _ in range(num)], seed)
+    if config.blueprint_prior:
+        drawn = draw_blueprints([n for n in config.lengths for _ in range(config.num)], config.seed)
     # Every rank builds the same list, takes its share, and sorts it by length (less padding).
-    jobs = sorted(_jobs(lengths, blueprints, num, drawn)[rank::world_size])
-    batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
+    jobs = sorted(_jobs(config.lengths, config.blueprints, config.num, drawn)[rank::world_size])
+    size = config.batch_size
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     from rich.progress import Progress
 
     results: list[SampledBackbone] = []
     with Progress(disable=not progress, transient=False) as bar:
-        task = bar.add_task("sampling backbones", total=len(batches) * steps)
+        task = bar.add_task("sampling backbones", total=len(batches) * config.steps)
         for chunk in batches:
             atoms = _sample_batch(
-                model, [job.length for job in chunk], steps, noise_scale, ode, min_t,
-                generator, device, on_step=lambda: bar.advance(task), restrain=restrain,
-                idealize=idealize, ss=_blueprint_codes(chunk, device),
+                model, [job.length for job in chunk], config, generator, device,
+                on_step=lambda: bar.advance(task), ss=_blueprint_codes(chunk, device),
             )  # fmt: skip
             for row, job in enumerate(chunk):
                 k = job.blueprint_index if job.blueprint_index >= 0 else None

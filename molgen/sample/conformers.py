@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,6 +36,7 @@ from torch_geometric.data import Batch
 from molgen.checks.molecule import check_conformers
 from molgen.chem.conformers import seed_conformers
 from molgen.datasets.conformer_data import TorsionGraph, batch_side_mask, torsion_graph
+from molgen.devices import resolve_device
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 from molgen.errors import InputError
 from molgen.geometry.torsions import (
@@ -44,6 +46,8 @@ from molgen.geometry.torsions import (
     torsion_angles,
 )
 from molgen.io.molecules import read_smiles, smiles_lines, write_sdf
+from molgen.sample.config import ConformerSamplerConfig, with_settings
+from molgen.seeding import mix_seed
 
 __all__ = [
     "ConformerResult",
@@ -104,7 +108,7 @@ def read_smiles_lenient(path: str | Path) -> list[Chem.Mol | InputFailure]:
 
 def molecule_seed(seed: int, index: int, round_: int = 0) -> int:
     """The 31-bit RDKit embedding seed of molecule ``index`` in a resampling round."""
-    return int(np.random.SeedSequence([seed, index, round_]).generate_state(1)[0] >> 1)
+    return mix_seed(seed, index, round_, bits=31)
 
 
 def _set_positions(mol: Chem.Mol, conf_id: int, pos: np.ndarray) -> None:
@@ -116,11 +120,11 @@ def _set_positions(mol: Chem.Mol, conf_id: int, pos: np.ndarray) -> None:
 class _Sampler:
     """Holds the network, diffuser, generator and settings of one :func:`sample_conformers`."""
 
-    def __init__(self, model, steps, device, ode, relax, batch_size, generator, bar) -> None:
-        self.net, self.steps, self.device, self.ode = model, steps, device, ode
-        self.relax, self.batch_size, self.generator, self.bar = relax, batch_size, generator, bar
+    def __init__(self, model, config: ConformerSamplerConfig, device, generator, bar) -> None:
+        self.net, self.config, self.device = model, config, device
+        self.generator, self.bar = generator, bar
         self.dtype = next(model.parameters()).dtype
-        self.diffuser = TorusDiffuser()  # the training noise range (0.01 pi to pi)
+        self.diffuser = TorusDiffuser(config.min_sigma, config.max_sigma)
 
     @torch.no_grad()
     def _diffuse(self, graphs: list[TorsionGraph]) -> np.ndarray:
@@ -134,13 +138,13 @@ class _Sampler:
         pos = apply_torsion_changes(
             pos, quads, mask, wrap_angle(prior - torsion_angles(pos, quads))
         )
-        times = torch.linspace(1.0, 0.0, self.steps + 1, dtype=torch.float64).tolist()
+        times = torch.linspace(1.0, 0.0, self.config.steps + 1, dtype=torch.float64).tolist()
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             batch.pos = pos.to(self.dtype)
             score = self.net(batch, self.diffuser.sigma(t)).double()  # [T], radian^-1
             theta = torsion_angles(pos, quads)
             new = self.diffuser.reverse_step(
-                theta, score, t, t - t_next, generator=self.generator, ode=self.ode
+                theta, score, t, t - t_next, generator=self.generator, ode=self.config.ode
             )
             pos = apply_torsion_changes(pos, quads, mask, wrap_angle(new - theta))
             self.bar.advance("diffusion")
@@ -167,18 +171,18 @@ class _Sampler:
                 graph = template.clone()
                 graph.pos = torch.as_tensor(conf.GetPositions(), dtype=torch.float64)
                 graphs.append((index, conf.GetId(), graph))
-        chunks = [graphs[i : i + self.batch_size] for i in range(0, len(graphs), self.batch_size)]
-        self.bar.grow("diffusion", len(chunks) * self.steps)
+        size = self.config.batch_size
+        chunks = [graphs[i : i + size] for i in range(0, len(graphs), size)]
+        self.bar.grow("diffusion", len(chunks) * self.config.steps)
         for chunk in chunks:
             pos = self._diffuse([graph for _, _, graph in chunk])
             start = 0
             for index, conf_id, graph in chunk:
                 _set_positions(out[index], conf_id, pos[start : start + graph.num_nodes])
                 start += graph.num_nodes
-        if self.relax == "mmff":
-            for mol in out.values():
-                if isinstance(mol, Chem.Mol) and rdForceFieldHelpers.MMFFHasAllMoleculeParams(mol):
-                    rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(mol, numThreads=1, maxIters=500)
+        for mol in out.values():
+            if isinstance(mol, Chem.Mol):
+                _relax(mol, self.config.relax)
         return out
 
 
@@ -204,54 +208,49 @@ def _failing(checks: list[dict]) -> list[int]:
 def sample_conformers(
     model: torch.nn.Module,
     mols: Sequence[Chem.Mol],
-    num: int,
+    num: int | None = None,
     *,
-    steps: int = 20,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    relax: str = "none",
-    batch_size: int = 256,
-    ode: bool = False,
-    max_resamples: int = 2,
+    config: ConformerSamplerConfig | None = None,
     progress: bool = True,
+    **settings: Any,
 ) -> list[ConformerResult]:
     """Generate ``num`` conformers of every molecule in ``mols`` (module docstring).
 
     Parameters
     ----------
     model : TorsionScoreNetwork
-        Trained torsion score network (put in eval mode and moved to ``device`` here).
+        Trained torsion score network (put in eval mode and moved to the device here).
     mols : sequence of rdkit.Chem.Mol or InputFailure
         Sanitized input molecules, with or without explicit hydrogens; their tetrahedral and
         E/Z stereo is kept. Existing conformers are ignored. An :class:`InputFailure` entry
         (unreadable input) gives a result carrying its error.
-    num : int
-        Conformers per molecule (>= 1).
-    steps : int
-        Reverse diffusion steps (>= 1).
-    seed : int
-        Seeds the embedding and the ``torch.Generator`` on ``device``: same seed, same device,
-        same coordinates.
-    relax : {"none", "mmff"}
-        MMFF94 optimisation of every output conformer (when MMFF has parameters).
-    batch_size : int
-        Conformers per network call.
-    ode : bool
-        Probability-flow ODE instead of the reverse SDE.
-    max_resamples : int
-        Regeneration rounds for conformers failing a check before seed conformers that pass
-        replace them.
+    num : int, optional
+        Conformers per molecule (>= 1); replaces ``config.num`` when given.
+    config : ConformerSamplerConfig, optional
+        The settings (defaults: :class:`ConformerSamplerConfig`); the torsion noise range
+        comes from the model's checkpoint unless set. Same ``seed``, same device, same
+        coordinates.
+    progress : bool
+        Show progress bars.
+    **settings
+        Fields of :class:`ConformerSamplerConfig` replacing those of ``config``.
 
     Returns
     -------
     list of ConformerResult
         One per input molecule, in input order.
     """
-    if num < 1 or steps < 1 or batch_size < 1:
-        raise ValueError(f"need num, steps, batch_size >= 1, got {num}, {steps}, {batch_size}")
-    if relax not in RELAX:
-        raise ValueError(f"relax must be one of {RELAX}, got {relax!r}")
-    device = torch.device(device)
+    if num is not None:
+        settings["num"] = num
+    config = with_settings(config, ConformerSamplerConfig, settings).resolved(model)
+    num, seed = config.num, config.seed
+    if num < 1 or config.steps < 1 or config.batch_size < 1:
+        raise ValueError(
+            f"need num, steps, batch_size >= 1, got {num}, {config.steps}, {config.batch_size}"
+        )
+    if config.relax not in RELAX:
+        raise ValueError(f"relax must be one of {RELAX}, got {config.relax!r}")
+    device = resolve_device(config.device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(seed)
     results = []
@@ -265,7 +264,7 @@ def sample_conformers(
     with Progress(disable=not progress, transient=False) as progress_bar:
         bar = _Bar(progress_bar)
         bar.grow("embedding", len(valid))
-        sampler = _Sampler(model, steps, device, ode, relax, batch_size, generator, bar)
+        sampler = _Sampler(model, config, device, generator, bar)
         first = sampler.generate([(i, m, num, molecule_seed(seed, i, 0)) for i, m in valid])
         outputs: dict[int, Chem.Mol] = {}
         for i, value in first.items():
@@ -274,20 +273,20 @@ def sample_conformers(
                 continue
             outputs[i] = value
             results[i].checks = check_conformers(value, reference=mols[i])
-        for round_ in range(1, max_resamples + 2):
+        for round_ in range(1, config.max_resamples + 2):
             bad = {i: _failing(results[i].checks) for i in outputs}
             bad = {i: ids for i, ids in bad.items() if ids}
             if not bad:
                 break
             bar.grow("embedding", len(bad))
-            final = round_ == max_resamples + 1
+            final = round_ == config.max_resamples + 1
             factor = 4 if final else 2  # spare conformers in case some fail again
             requests = [
                 (i, mols[i], factor * len(ids), molecule_seed(seed, i, round_))
                 for i, ids in bad.items()
             ]
             fresh = (
-                {i: _plain_seeds(mols[i], n, s, relax) for i, _, n, s in requests}
+                {i: _plain_seeds(mols[i], n, s, config.relax) for i, _, n, s in requests}
                 if final
                 else sampler.generate(requests)
             )
@@ -314,9 +313,14 @@ def _plain_seeds(mol: Chem.Mol, count: int, seed: int, relax: str) -> Chem.Mol |
         seeded = seed_conformers(mol, count, seed)
     except InputError as err:
         return str(err)
-    if relax == "mmff" and rdForceFieldHelpers.MMFFHasAllMoleculeParams(seeded):
-        rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(seeded, numThreads=1, maxIters=500)
+    _relax(seeded, relax)
     return seeded
+
+
+def _relax(mol: Chem.Mol, relax: str) -> None:
+    """MMFF94-optimise every conformer of ``mol`` in place (``relax="mmff"``, with parameters)."""
+    if relax == "mmff" and rdForceFieldHelpers.MMFFHasAllMoleculeParams(mol):
+        rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(mol, numThreads=1, maxIters=500)
 
 
 def write_conformers(

@@ -29,6 +29,7 @@ __all__ = [
     "prepare_output_dir",
     "sample_file_name",
     "summarise_records",
+    "summary_table",
     "write_report",
     "write_samples",
 ]
@@ -113,3 +114,34 @@ def summarise_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
         row["checks_passed"] = sum(bool(r["checks_passed"]) for r in group) / len(group)
         rows.append(row)
     return rows
+
+
+_TABLE_HEADERS = {
+    "length": "L",
+    "samples": "n",
+    "ca_break_fraction": "break",
+    "ca_clash_fraction": "clash",
+    "rama_favoured_fraction": "rama",
+    "helix_fraction": "H",
+    "strand_fraction": "E",
+    "rg_ratio": "Rg",
+    "checks_passed": "pass",
+}
+
+
+def summary_table(rows: Sequence[dict[str, Any]], title: str):
+    """A rich table of :func:`summarise_records` rows (fractions to two decimals)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in _TABLE_HEADERS.values():
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(*(_format(row[key]) for key in _TABLE_HEADERS))
+    return table
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "-" if value is None else str(value)

@@ -47,8 +47,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from molgen.datasets.pdb_chains import BackboneItem, _generator, collate_backbones
+from molgen.datasets.pdb_chains import BackboneItem, collate_backbones
 from molgen.diffusion.se3 import center
+from molgen.seeding import seeded_generator
 from molgen.train.backbone_loss import BackboneLossConfig, edm_weight
 
 __all__ = ["DEFAULT_T_GRID", "ScoreCalibration", "backbone_model_scores", "calibrate"]
@@ -126,7 +127,7 @@ def _score_batch(
         )
         for b, item in enumerate(items):  # per-structure noise: independent of the batch
             n = len(item.mask)
-            gen = _generator(seed, k)
+            gen = seeded_generator(seed, k)
             frames = (rot_0[b : b + 1, :n].cpu(), x_0[b : b + 1, :n].cpu())
             noisy = diffuser.sample_marginal(frames, t_value, generator=gen)
             rot_t[b, :n], x_t[b, :n] = noisy.rot_t[0], noisy.trans_t[0]

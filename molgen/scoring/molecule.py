@@ -27,9 +27,9 @@ from torch import nn
 from torch_geometric.data import Batch
 
 from molgen.datasets.conformer_data import torsion_graph
-from molgen.datasets.pdb_chains import _generator
 from molgen.diffusion.torus import TorusDiffuser
 from molgen.geometry.torsions import rotating_side
+from molgen.seeding import seeded_generator
 from molgen.train.conformer_loss import perturb_torsions
 
 __all__ = ["DEFAULT_SIGMA_GRID", "conformer_model_scores"]
@@ -84,7 +84,7 @@ def conformer_model_scores(
         for key in ("pos", "x", "bond_attr"):
             graph[key] = graph[key].to(dtype)
         batch = Batch.from_data_list([graph] * len(sigma))  # one copy per noise level
-        noisy, delta, sigma_t = perturb_torsions(batch, sigma, _generator(seed, position))
+        noisy, delta, sigma_t = perturb_torsions(batch, sigma, seeded_generator(seed, position))
         pred = model(noisy.to(device), sigma.to(device)).cpu()
         target = TorusDiffuser.score(delta, sigma_t)
         error = (pred - target) ** 2 / TorusDiffuser.score_norm(sigma_t)  # [K T]

@@ -12,36 +12,22 @@ from molgen.train.checkpointing import (
     save_training_state,
     write_config,
 )
-from molgen.train.distributed import (
-    DistributedInfo,
-    barrier,
-    cleanup_distributed,
-    init_distributed,
-    is_main_process,
-    wrap_ddp,
-)
 from molgen.train.ema import EMA
 from molgen.train.metric_log import MetricLogger, read_log
 from molgen.train.trainer import LossFn, TrainConfig, Trainer, move_to_device
 
 __all__ = [
     "EMA",
-    "DistributedInfo",
     "LossFn",
     "MetricLogger",
     "TrainConfig",
     "Trainer",
     "atomic_write",
-    "barrier",
     "capture_rng_state",
-    "cleanup_distributed",
-    "init_distributed",
-    "is_main_process",
     "load_training_state",
     "move_to_device",
     "read_log",
     "restore_rng_state",
     "save_training_state",
-    "wrap_ddp",
     "write_config",
 ]

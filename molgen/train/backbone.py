@@ -30,7 +30,7 @@ from molgen.datasets import LengthBucketSampler, PDBChains, collate_backbones
 from molgen.errors import InputError
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
-from molgen.train.config import build_section, read_sections, resolve_data_path
+from molgen.train.config import build_section, read_sections, resolve_data_path, trained_with
 from molgen.train.trainer import TrainConfig, Trainer
 
 __all__ = ["DataConfig", "load_training_config", "train_backbone"]
@@ -119,5 +119,6 @@ def train_backbone(
     export = Path(out_dir) / "model"
     if trainer.is_main:
         extra = {"step": trainer.step, "seconds": trainer.seconds, "last_metrics": summary}
+        extra["trained_with"] = trained_with("backbone", dataclasses.asdict(loss_cfg))
         save(trainer.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
     return export

@@ -44,7 +44,7 @@ from torch import Tensor
 
 from molgen.datasets.pdb_chains import BackboneBatch
 from molgen.diffusion.r3 import R3Diffuser
-from molgen.diffusion.se3 import center
+from molgen.diffusion.se3 import DEFAULT_MIN_T, center
 from molgen.geometry import backbone_dihedrals, backbone_from_frames
 
 __all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "edm_weight"]
@@ -54,7 +54,7 @@ __all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "edm_weight"]
 class BackboneLossConfig:
     """Weights and time range of :func:`backbone_loss` (see the module docstring)."""
 
-    min_t: float = 0.01
+    min_t: float = DEFAULT_MIN_T
     trans_weight: float = 1.0
     rot_weight: float = 0.5
     psi_weight: float = 0.1

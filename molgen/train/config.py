@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 from molgen.errors import InputError
 from molgen.paths import expand_data_path
 
-__all__ = ["build_section", "read_sections", "resolve_data_path"]
+__all__ = ["build_section", "read_sections", "resolve_data_path", "trained_with"]
+
+#: Loss settings a sampler needs from the model it samples with, per training task.
+SAMPLER_SETTINGS = {"backbone": ("min_t",), "conformer": ("min_sigma", "max_sigma")}
 
 T = TypeVar("T")
 
@@ -76,3 +79,15 @@ def resolve_data_path(value: str, base: Path) -> Path:
     """
     path = Path(expand_data_path(value))
     return path if path.is_absolute() else (base / path).resolve()
+
+
+def trained_with(task: str, loss: Mapping[str, Any]) -> dict[str, Any]:
+    """The loss settings of ``task`` that samplers read back from an exported model
+    (``extra["trained_with"]``, :func:`molgen.models.trained_value`); absent keys are left out.
+
+    Examples
+    --------
+    >>> trained_with("backbone", {"min_t": 0.02, "rot_weight": 0.5})
+    {'min_t': 0.02}
+    """
+    return {k: loss[k] for k in SAMPLER_SETTINGS.get(task, ()) if k in loss}

@@ -32,7 +32,7 @@ from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.errors import InputError
 from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig, save
-from molgen.train.config import build_section, read_sections, resolve_data_path
+from molgen.train.config import build_section, read_sections, resolve_data_path, trained_with
 from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss
 from molgen.train.trainer import TrainConfig, Trainer
 
@@ -125,5 +125,6 @@ def train_conformer(
     export = Path(out_dir) / "model"
     if trainer.is_main:
         extra = {"step": trainer.step, "seconds": trainer.seconds, "last_metrics": summary}
+        extra["trained_with"] = trained_with("conformer", dataclasses.asdict(loss_cfg))
         save(trainer.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
     return export

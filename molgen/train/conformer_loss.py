@@ -19,7 +19,6 @@ putting every noise level on one scale: the zero predictor scores 1 in expectati
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -37,8 +36,8 @@ __all__ = ["ConformerLossConfig", "conformer_loss", "perturb_torsions"]
 class ConformerLossConfig:
     """Noise range of :func:`conformer_loss` (radians; torsional diffusion: 0.01 pi, pi)."""
 
-    min_sigma: float = 0.01 * math.pi
-    max_sigma: float = math.pi
+    min_sigma: float = TorusDiffuser.MIN_SIGMA
+    max_sigma: float = TorusDiffuser.MAX_SIGMA
 
 
 def perturb_torsions(

@@ -39,6 +39,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
+from molgen.distributed import all_gather_object, init_distributed, wrap_ddp
 from molgen.train.checkpointing import (
     capture_rng_state,
     load_training_state,
@@ -46,7 +47,6 @@ from molgen.train.checkpointing import (
     save_training_state,
     write_config,
 )
-from molgen.train.distributed import all_gather_object, init_distributed, wrap_ddp
 from molgen.train.ema import EMA
 from molgen.train.metric_log import MetricLogger
 

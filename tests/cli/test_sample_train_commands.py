@@ -175,7 +175,7 @@ def test_ss_prior_default_follows_the_model(tiny_ss_model, tmp_path):
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     rows = list(csv.DictReader((tmp_path / "a" / "report.csv").open()))
     assert all(len(r["blueprint"]) == 60 for r in rows)
-    assert json.loads((tmp_path / "a" / "config.json").read_text())["ss_prior"] is True
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["blueprint_prior"] is True
     assert main([*args, "--no-ss-prior", "--out", str(tmp_path / "b")]) == 0
     rows = list(csv.DictReader((tmp_path / "b" / "report.csv").open()))
     assert "blueprint" not in rows[0]

@@ -16,6 +16,15 @@ from molgen.diffusion.se3 import center
 from molgen.geometry import frames_from_backbone, geodesic_distance, matrix_to_rotvec, rmsd
 from molgen.sample import sample_backbones
 from molgen.sample.backbone import _sample_batch
+from molgen.sample.config import BackboneSamplerConfig
+
+
+def _settings(noise_scale=1.0, ode=False, restrain=False, idealize=False):
+    """200 steps down to t = 0.01 without restraint or idealisation, unless asked."""
+    return BackboneSamplerConfig(
+        steps=200, noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,
+        min_t=0.01,
+    )  # fmt: skip
 
 
 class ExactScoreModel(torch.nn.Module):
@@ -66,10 +75,7 @@ def test_reverse_sde_with_exact_score_recovers_the_target(val_backbones):
     atoms, rot, x = _target(val_backbones)
     model = ExactScoreModel(rot, x)
     expected = _noise_rmsd_at(model, 0.01)
-    out = _sample_batch(
-        model, [40, 40], 200, 1.0, False, 0.01, torch.Generator().manual_seed(0), "cpu",
-        on_step=lambda: None,
-    )  # fmt: skip
+    out = _sample_batch(model, [40, 40], _settings(), torch.Generator().manual_seed(0), "cpu")
     for sample in out:
         ca = torch.tensor(sample[:, 1], dtype=torch.float32)
         assert rmsd(ca, atoms[:, 1]) < 1.3 * expected
@@ -82,9 +88,8 @@ def test_ode_with_exact_score_recovers_the_target(val_backbones):
     prior onto the marginal at t_min, so the same noise bound applies)."""
     atoms, rot, x = _target(val_backbones)
     out = _sample_batch(
-        ExactScoreModel(rot, x), [40], 200, 1.0, True, 0.01,
-        torch.Generator().manual_seed(1), "cpu", on_step=lambda: None,
-    )  # fmt: skip
+        ExactScoreModel(rot, x), [40], _settings(ode=True), torch.Generator().manual_seed(1), "cpu"
+    )
     expected = _noise_rmsd_at(ExactScoreModel(rot, x), 0.01)
     assert rmsd(torch.tensor(out[0][:, 1], dtype=torch.float32), atoms[:, 1]) < 1.3 * expected
 
@@ -127,10 +132,8 @@ def test_restraints_keep_a_physical_target(val_backbones):
     atoms, rot, x = _target(val_backbones)
     model = ExactScoreModel(rot, x)
     expected = _noise_rmsd_at(model, 0.01)
-    out = _sample_batch(
-        model, [40], 200, 1.0, False, 0.01, torch.Generator().manual_seed(0), "cpu",
-        on_step=lambda: None, restrain=True,
-    )  # fmt: skip
+    settings = _settings(restrain=True)
+    out = _sample_batch(model, [40], settings, torch.Generator().manual_seed(0), "cpu")
     assert rmsd(torch.tensor(out[0][:, 1], dtype=torch.float32), atoms[:, 1]) < 1.3 * expected
 
 
@@ -141,10 +144,8 @@ def test_restraints_pull_samples_out_of_clashes(val_backbones):
     model = ExactScoreModel(rot, x * 0.6)
     fractions = []
     for restrain in (False, True):
-        out = _sample_batch(
-            model, [60, 60], 200, 0.5, False, 0.01, torch.Generator().manual_seed(2), "cpu",
-            on_step=lambda: None, restrain=restrain,
-        )  # fmt: skip
+        settings = _settings(noise_scale=0.5, restrain=restrain)
+        out = _sample_batch(model, [60, 60], settings, torch.Generator().manual_seed(2), "cpu")
         fractions.append(np.mean([_clash_fraction(s[:, 1]) for s in out]))
     assert fractions[0] > 0.15
     assert fractions[1] < 0.5 * fractions[0]
@@ -158,10 +159,8 @@ def test_idealized_output_has_ideal_bonds_and_stays_on_target(val_backbones):
     model = ExactScoreModel(rot, x)
     results = {}
     for idealize in (False, True):
-        out = _sample_batch(
-            model, [40], 200, 1.0, False, 0.01, torch.Generator().manual_seed(0), "cpu",
-            on_step=lambda: None, idealize=idealize,
-        )  # fmt: skip
+        settings = _settings(idealize=idealize)
+        out = _sample_batch(model, [40], settings, torch.Generator().manual_seed(0), "cpu")
         results[idealize] = out[0]
     raw, ideal = check_backbone(results[False]), check_backbone(results[True])
     assert raw["bond_length_outlier_fraction"] > 0.1

@@ -12,7 +12,8 @@ import pytest
 import torch
 from torch import nn
 
-from molgen.train import TrainConfig, Trainer, init_distributed, is_main_process, wrap_ddp
+from molgen.distributed import init_distributed, is_main_process, wrap_ddp
+from molgen.train import TrainConfig, Trainer
 
 SCRIPT = textwrap.dedent(
     """
@@ -20,7 +21,8 @@ SCRIPT = textwrap.dedent(
     import torch
     from torch import nn
     from molgen.datasets import LengthBucketSampler
-    from molgen.train import TrainConfig, Trainer, cleanup_distributed, init_distributed
+    from molgen.distributed import cleanup_distributed, init_distributed
+    from molgen.train import TrainConfig, Trainer
 
     out = sys.argv[1]
     gen = torch.Generator().manual_seed(0)

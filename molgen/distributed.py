@@ -1,4 +1,5 @@
-"""Data-parallel helpers for ``torchrun`` (DistributedDataParallel, gloo on CPU, nccl on CUDA).
+"""Data-parallel helpers for ``torchrun`` (DistributedDataParallel, gloo on CPU, nccl on CUDA),
+shared by training and sampling.
 
 ``torchrun --nproc_per_node N script`` starts N processes with the environment variables
 ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
@@ -17,19 +18,15 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-import molgen.devices
+from molgen.devices import resolve_device
 
 __all__ = [
     "DistributedInfo",
     "all_gather_object",
-    "barrier",
     "cleanup_distributed",
-    "get_rank",
-    "get_world_size",
     "init_distributed",
     "is_distributed",
     "is_main_process",
-    "resolve_device",
     "wrap_ddp",
 ]
 
@@ -42,14 +39,6 @@ class DistributedInfo:
     world_size: int = 1
     local_rank: int = 0
     device: torch.device = torch.device("cpu")
-
-
-def resolve_device(device: str | torch.device = "auto", local_rank: int = 0) -> torch.device:
-    """:func:`molgen.devices.resolve_device`, with a bare ``"cuda"`` -> ``cuda:<local_rank>``."""
-    dev = molgen.devices.resolve_device(device)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", local_rank)
-    return dev
 
 
 def init_distributed(device: str | torch.device = "auto") -> DistributedInfo:
@@ -76,25 +65,9 @@ def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def get_rank() -> int:
-    """This process's rank (0 when not distributed)."""
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-
-
-def get_world_size() -> int:
-    """Number of processes (1 when not distributed)."""
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
 def is_main_process() -> bool:
-    """True on rank 0: the process that writes logs, checkpoints and progress bars."""
-    return get_rank() == 0
-
-
-def barrier() -> None:
-    """Wait for all processes (no-op when not distributed)."""
-    if is_distributed():
-        dist.barrier()
+    """True on rank 0 (or outside a process group): the process that writes outputs."""
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
 def all_gather_object(obj: Any) -> list[Any]:

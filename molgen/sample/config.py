@@ -1,0 +1,151 @@
+"""Sampler settings: one dataclass per sampler, the single owner of every default.
+
+The CLI builds a config from its options, the library takes it, and ``config.json`` of an
+output folder is its :func:`dataclasses.asdict`. Values the model was trained with
+(``min_t`` of the backbone model, the torsion noise range of the conformer model) default
+to ``None``, meaning "what the checkpoint says" (:func:`molgen.models.trained_value`); a
+number overrides it. A new setting is one new field with its default and docstring line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BackboneSamplerConfig", "ConformerSamplerConfig", "with_settings"]
+
+
+@dataclass
+class BackboneSamplerConfig:
+    """What to sample and how (:func:`molgen.sample.sample_backbones`).
+
+    Attributes
+    ----------
+    model : str
+        Bundled model name or checkpoint folder (read by the run entry points; a function
+        handed a loaded network ignores it).
+    lengths : list of int
+        Chain lengths (residues) sampled without a user blueprint; ``num`` samples each.
+    blueprints : list of str
+        Secondary-structure blueprints (``H E L X`` per residue) for a model trained with
+        ``ss_condition``; ``num`` samples each, of the blueprint's length.
+    num : int
+        Samples per length and per blueprint.
+    steps : int
+        Reverse-time steps from t = 1 to ``min_t``.
+    noise_scale : float
+        Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality).
+    ode : bool
+        Deterministic probability-flow ODE instead of the SDE.
+    restrain : bool
+        Steer every step's clean estimate with the CA restraint
+        (:func:`molgen.sample.restraints.restrain_ca`).
+    idealize : bool
+        Move the final atoms to ideal covalent geometry
+        (:func:`molgen.sample.idealize.idealize_backbone`).
+    blueprint_prior : bool or None
+        Give each unconditional sample a blueprint drawn from real train chains of about its
+        length; ``None``: on exactly for models trained with ``ss_condition``.
+    min_t : float or None
+        Last time of the reverse process; ``None``: the model's training ``min_t``.
+    seed : int
+        Seeds the ``torch.Generator`` on the device: same seed, same device, same samples.
+    device : str
+        ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
+    batch_size : int
+        Chains per network call.
+    """
+
+    model: str = "backbone"
+    lengths: list[int] = field(default_factory=list)
+    blueprints: list[str] = field(default_factory=list)
+    num: int = 4
+    steps: int = 200
+    noise_scale: float = 0.3
+    ode: bool = False
+    restrain: bool = True
+    idealize: bool = True
+    blueprint_prior: bool | None = None
+    min_t: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    batch_size: int = 16
+
+    def resolved(self, network: Any) -> BackboneSamplerConfig:
+        """A copy with ``None`` settings filled in from ``network`` (its checkpoint)."""
+        from molgen.diffusion import DEFAULT_MIN_T
+        from molgen.models import trained_value
+
+        conditional = bool(getattr(network.config, "ss_condition", False))
+        prior = conditional if self.blueprint_prior is None else self.blueprint_prior
+        min_t = self.min_t
+        if min_t is None:
+            min_t = float(trained_value(network, "min_t", DEFAULT_MIN_T))
+        return dataclasses.replace(self, blueprint_prior=prior, min_t=min_t)
+
+
+@dataclass
+class ConformerSamplerConfig:
+    """How to sample conformers (:func:`molgen.sample.sample_conformers`).
+
+    Attributes
+    ----------
+    model : str
+        Bundled model name or checkpoint folder (read by the run entry points).
+    num : int
+        Conformers per molecule.
+    steps : int
+        Reverse diffusion steps.
+    seed : int
+        Seeds the embedding and the ``torch.Generator`` on the device.
+    relax : {"none", "mmff"}
+        MMFF94 optimisation of every output conformer (when MMFF has parameters).
+    ode : bool
+        Probability-flow ODE instead of the reverse SDE.
+    max_resamples : int
+        Regeneration rounds for conformers failing a check before seed conformers that pass
+        replace them.
+    min_sigma, max_sigma : float or None
+        Torsion noise range (radians); ``None``: the model's training range.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+    batch_size : int
+        Conformers per network call.
+    """
+
+    model: str = "conformer"
+    num: int = 10
+    steps: int = 20
+    seed: int = 0
+    relax: str = "none"
+    ode: bool = False
+    max_resamples: int = 2
+    min_sigma: float | None = None
+    max_sigma: float | None = None
+    device: str = "auto"
+    batch_size: int = 256
+
+    def resolved(self, network: Any) -> ConformerSamplerConfig:
+        """A copy with the noise range filled in from ``network`` (its checkpoint)."""
+        from molgen.diffusion import TorusDiffuser
+        from molgen.models import trained_value
+
+        values = {}
+        defaults = {"min_sigma": TorusDiffuser.MIN_SIGMA, "max_sigma": TorusDiffuser.MAX_SIGMA}
+        for name, default in defaults.items():
+            given = getattr(self, name)
+            values[name] = float(trained_value(network, name, default) if given is None else given)
+        return dataclasses.replace(self, **values)
+
+
+def with_settings(config: Any, cls: type, settings: dict[str, Any]) -> Any:
+    """``config`` (or ``cls()``) with the keyword ``settings`` replacing its fields.
+
+    Raises ``TypeError`` naming a setting that is not a field of ``cls``.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise TypeError(f"unknown {cls.__name__} setting(s): {', '.join(unknown)}")
+    return dataclasses.replace(config if config is not None else cls(), **settings)

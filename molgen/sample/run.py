@@ -1,0 +1,149 @@
+"""Entry points of ``molgen sample``: settings in, files out, a summary back.
+
+:func:`run_backbone_sampling` and :func:`run_conformer_sampling` validate their settings
+(bad ones raise :class:`molgen.errors.InputError`), load the model, sample, and write the
+output; the CLI only parses options into a config and reports what these return.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from molgen.errors import InputError
+from molgen.sample.config import BackboneSamplerConfig, ConformerSamplerConfig
+
+__all__ = ["MoleculeSource", "run_backbone_sampling", "run_conformer_sampling"]
+
+#: Chain lengths the backbone command accepts (residues).
+LENGTH_RANGE = (10, 2000)
+
+
+def _check_backbone_config(config: BackboneSamplerConfig) -> None:
+    if not config.lengths and not config.blueprints:
+        raise InputError("give --length, --ss or --ss-file")
+    sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+    if min(sizes) < LENGTH_RANGE[0] or max(sizes) > LENGTH_RANGE[1]:
+        low, high = LENGTH_RANGE
+        raise InputError(f"--length and blueprints must be {low}-{high} residues, got {sizes}")
+    if config.num < 1 or config.steps < 1 or config.batch_size < 1:
+        raise InputError("--num, --steps and --batch-size must be at least 1")
+
+
+def run_backbone_sampling(
+    config: BackboneSamplerConfig,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[dict[str, Any]] | None:
+    """Sample backbones into ``out``: one PDB per sample, ``report.csv``, ``config.json``.
+
+    Under ``torchrun`` the ranks split the samples and rank 0 writes the report. ``config.json``
+    is the resolved config (model-dependent defaults filled in) plus the command, the device
+    and the world size.
+
+    Returns
+    -------
+    list of dict or None
+        Per-length summary rows (:func:`molgen.sample.output.summarise_records`) on rank 0,
+        None on the other ranks.
+    """
+    from molgen.distributed import all_gather_object, init_distributed
+    from molgen.models import load
+    from molgen.sample.backbone import sample_backbones
+    from molgen.sample.output import (
+        prepare_output_dir,
+        summarise_records,
+        write_report,
+        write_samples,
+    )
+
+    _check_backbone_config(config)
+    dist = init_distributed(config.device)
+    network = load(config.model, device=dist.device)
+    conditional = getattr(network.config, "ss_condition", False)
+    if (config.blueprints or config.blueprint_prior) and not conditional:
+        raise InputError(
+            "this model was trained without blueprints (--ss, --ss-prior)", config.model
+        )
+    config = dataclasses.replace(config, device=str(dist.device)).resolved(network)
+    if dist.rank == 0:
+        prepare_output_dir(out, overwrite=overwrite)
+    samples = sample_backbones(
+        network, config=config, rank=dist.rank, world_size=dist.world_size,
+        progress=progress and dist.rank == 0,
+    )  # fmt: skip
+    records = write_samples(samples, out, overwrite=overwrite)
+    records = [r for part in all_gather_object(records) for r in part]
+    if dist.rank != 0:
+        return None
+    records.sort(key=lambda r: (r.get("blueprint_index", -1), r["length"], r["index"]))
+    settings = {
+        "command": "sample backbone",
+        **dataclasses.asdict(config),
+        "world_size": dist.world_size,
+    }
+    write_report(records, settings, out, overwrite=overwrite)
+    return summarise_records(records)
+
+
+@dataclass(frozen=True)
+class MoleculeSource:
+    """Where the input molecules come from: exactly one of a SMILES string, an SDF file (all
+    records) and a file of ``SMILES [name]`` lines (bad lines become failures, not errors)."""
+
+    smiles: str | None = None
+    sdf: Path | None = None
+    smiles_file: Path | None = None
+
+    def read(self) -> list:
+        """The molecules (rdkit ``Mol`` or :class:`~molgen.sample.conformers.InputFailure`)."""
+        from molgen.io import read_sdf, read_smiles
+        from molgen.sample.conformers import read_smiles_lenient
+
+        given = [x for x in (self.smiles, self.sdf, self.smiles_file) if x is not None]
+        if len(given) != 1:
+            raise InputError("give exactly one of --smiles, --sdf and --smiles-file")
+        if self.smiles is not None:
+            return [read_smiles(self.smiles)]
+        if self.sdf is not None:
+            return read_sdf(self.sdf)
+        return read_smiles_lenient(self.smiles_file)
+
+
+def run_conformer_sampling(
+    config: ConformerSamplerConfig,
+    source: MoleculeSource,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list:
+    """Sample conformers of every molecule of ``source`` and write them to the SDF ``out``.
+
+    Returns
+    -------
+    list of ConformerResult
+        One per input molecule; failed molecules carry their ``error``.
+    """
+    from molgen.devices import resolve_device
+    from molgen.io.tables import ensure_writable
+    from molgen.models import load
+    from molgen.sample.conformers import RELAX, sample_conformers, write_conformers
+
+    if config.relax not in RELAX:
+        raise InputError(f"--relax must be one of {', '.join(RELAX)}, got {config.relax!r}")
+    if config.num < 1 or config.steps < 1 or config.batch_size < 1:
+        raise InputError("--num, --steps and --batch-size must be at least 1")
+    ensure_writable(out, overwrite=overwrite)
+    mols = source.read()
+    device = resolve_device(config.device)
+    network = load(config.model, device=device)
+    config = dataclasses.replace(config, device=str(device))
+    results = sample_conformers(network, mols, config=config, progress=progress)
+    write_conformers(results, out, overwrite=overwrite)
+    return results
