@@ -7,6 +7,7 @@ The test helpers live in :mod:`equivariant.testing` (not imported here).
 """
 
 from equivariant.conv import TensorProductConv
+from equivariant.dtype import default_dtype
 from equivariant.embeddings import RadialEmbedding, polynomial_envelope, sinusoidal_embedding
 from equivariant.graphs import edge_vectors, knn_graph, radius_graph, random_distance_graph
 from equivariant.heads import BondPseudoscalarHead, PseudoscalarHead, ScalarHead, VectorHead
@@ -20,6 +21,7 @@ __all__ = [
     "ScalarHead",
     "TensorProductConv",
     "VectorHead",
+    "default_dtype",
     "edge_vectors",
     "knn_graph",
     "polynomial_envelope",

@@ -25,38 +25,21 @@ Kinds (one per input and output):
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from e3nn import o3
 from torch import Tensor
 
+from equivariant.dtype import default_dtype
+
 __all__ = [
     "assert_equivariant",
-    "default_dtype",
     "permute_edge_index",
     "random_node_permutation",
 ]
 
 _NODE_KINDS = ("positions", "batch", "node")
-
-
-@contextmanager
-def default_dtype(dtype: torch.dtype) -> Iterator[None]:
-    """Temporarily set torch's default dtype, to *build* modules for a float64 test.
-
-    e3nn computes some constants in the default dtype (Clebsch-Gordan coefficients when a
-    module is constructed, Wigner matrices in ``Irreps.D_from_matrix``), so a module built in
-    float32 and cast with ``.double()`` is equivariant only to about 1e-7; build it inside
-    ``with default_dtype(torch.float64):`` instead.
-    """
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
 
 
 def random_node_permutation(
@@ -134,7 +117,7 @@ def assert_equivariant(
         Called as ``fn(*tensors)`` (sequence inputs) or ``fn(**tensors)`` (mapping inputs);
         returns one tensor or a tuple. A module is deep-copied and cast to ``dtype``; its
         train/eval mode is kept (use eval for dropout). For float64 build e3nn modules under
-        :func:`default_dtype` (see there).
+        :func:`equivariant.dtype.default_dtype` (see there).
     inputs : sequence or mapping of (Tensor, kind)
         Example inputs; floating tensors are cast to ``dtype``.
     outputs : kind or sequence of kinds

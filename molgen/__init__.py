@@ -6,6 +6,7 @@ human-facing reports). Batched tensors put the batch dimensions first; backbone 
 """
 
 from molgen.errors import InputError
+from molgen.version import __version__
 
 
 def score_structures(*args, **kwargs):
@@ -17,7 +18,5 @@ def score_structures(*args, **kwargs):
 
     return _score_structures(*args, **kwargs)
 
-
-__version__ = "0.1.0"
 
 __all__ = ["InputError", "__version__", "score_structures"]

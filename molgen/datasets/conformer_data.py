@@ -1,12 +1,5 @@
-r"""Training items for the torsion score network: molecules as graphs with rotating sides.
-
-A :class:`TorsionGraph` is a :class:`~molgen.models.molecule_graph.MoleculeGraph` that also
-carries ``side_index`` ``[2, S]``: the pairs (torsion :math:`t`, atom :math:`i`) of the atoms
-turned by torsion :math:`t` (:func:`molgen.geometry.torsions.rotating_side`). Batching offsets
-row 0 by the torsions and row 1 by the atoms before each graph, so :func:`batch_side_mask`
-rebuilds a block-diagonal ``[T, N]`` mask of the whole batch, and
-:func:`~molgen.geometry.torsions.apply_torsion_changes` turns every torsion of every
-molecule of a batch in one call (the cut bonds of different molecules share no atoms).
+r"""Training items for the torsion score network: molecules as graphs with rotating sides
+(:class:`molgen.chem.torsion_graph.TorsionGraph`).
 
 :class:`ConformerDataset` (Torsional Diffusion, Jing et al. 2022, Sec. 4): item :math:`i` is
 molecule :math:`i` with the *local* structure (bond lengths, angles, rings) of an ETKDG seed
@@ -27,50 +20,11 @@ from rdkit import Chem
 from torch_geometric.data import Batch
 
 from molgen.chem.conformers import seed_conformers
+from molgen.chem.torsion_graph import TorsionGraph, torsion_graph
 from molgen.errors import InputError
-from molgen.geometry.torsions import rotatable_bonds, rotating_side, set_torsions, torsion_angles
-from molgen.models.molecule_graph import MoleculeGraph, molecule_graph
+from molgen.geometry.torsions import rotatable_bonds, set_torsions, torsion_angles
 
-__all__ = [
-    "ConformerDataset",
-    "TorsionGraph",
-    "batch_side_mask",
-    "collate_conformers",
-    "torsion_graph",
-]
-
-
-class TorsionGraph(MoleculeGraph):
-    """A :class:`MoleculeGraph` with ``side_index`` ``[2, S]`` (torsion, atom) pairs."""
-
-    def __inc__(self, key: str, value: object, *args, **kwargs) -> object:
-        if key == "side_index":
-            return torch.tensor([[len(self.torsion_index)], [self.num_nodes]])
-        return super().__inc__(key, value, *args, **kwargs)
-
-
-def torsion_graph(
-    mol: Chem.Mol, conf_id: int = -1, side_mask: torch.Tensor | None = None
-) -> TorsionGraph:
-    """:func:`~molgen.models.molecule_graph.molecule_graph` of ``mol`` plus its rotating sides.
-
-    ``side_mask`` (bool ``[T, N]`` of :func:`~molgen.geometry.torsions.rotating_side`) may be
-    passed to avoid recomputing it for every conformer of one molecule.
-    """
-    graph = TorsionGraph(**molecule_graph(mol, conf_id).to_dict())
-    if side_mask is None:
-        side_mask = rotating_side(mol, graph.torsion_index)
-    graph.side_index = side_mask.nonzero().T.contiguous()  # [2, S]
-    return graph
-
-
-def batch_side_mask(batch: Batch) -> torch.Tensor:
-    """Block-diagonal rotating-side mask, bool ``[T, N]``, of a batch of :class:`TorsionGraph`."""
-    mask = torch.zeros(
-        len(batch.torsion_index), batch.num_nodes, dtype=torch.bool, device=batch.pos.device
-    )
-    mask[batch.side_index[0], batch.side_index[1]] = True
-    return mask
+__all__ = ["ConformerDataset", "collate_conformers"]
 
 
 def collate_conformers(items: Sequence[TorsionGraph]) -> Batch:

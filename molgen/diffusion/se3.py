@@ -20,8 +20,9 @@ import torch
 
 from molgen.diffusion.r3 import R3Diffuser, Time
 from molgen.diffusion.so3 import SO3Diffuser
+from molgen.geometry import center
 
-__all__ = ["DEFAULT_MIN_T", "SE3Diffuser", "NoisyFrames", "center"]
+__all__ = ["DEFAULT_MIN_T", "SE3Diffuser", "NoisyFrames"]
 
 #: Smallest time of training and sampling: below it the frames are taken as data.
 DEFAULT_MIN_T = 0.01
@@ -34,18 +35,6 @@ class NoisyFrames(NamedTuple):
     trans_t: torch.Tensor  # Angstrom
     rot_score: torch.Tensor  # radian^-1, local frame
     trans_score: torch.Tensor  # 1/Angstrom
-
-
-def center(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    r"""Subtract the centroid of the present points: :math:`x_i - \sum_j m_j x_j / \sum_j m_j`.
-
-    ``x`` is ``[..., L, 3]`` (Angstrom), ``mask`` ``[..., L]``; masked points move too (the
-    same shift), but do not count in the centroid.
-    """
-    if mask is None:
-        return x - x.mean(-2, keepdim=True)
-    m = mask.to(x.dtype)[..., None]
-    return x - (m * x).sum(-2, keepdim=True) / m.sum(-2, keepdim=True).clamp_min(1.0)
 
 
 class SE3Diffuser:

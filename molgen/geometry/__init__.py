@@ -13,9 +13,14 @@ from molgen.geometry.frames import (
     oxygen_from_psi,
     place_atom,
 )
-from molgen.geometry.rigid import apply_rigid, compose_rigid, invert_apply_rigid, invert_rigid
+from molgen.geometry.rigid import (
+    apply_rigid,
+    center,
+    compose_rigid,
+    invert_apply_rigid,
+    invert_rigid,
+)
 from molgen.geometry.so3 import (
-    axis_angle_to_matrix,
     geodesic_distance,
     hat,
     matrix_to_rotvec,
@@ -42,10 +47,10 @@ __all__ = [
     "rotating_side",
     "set_torsions",
     "torsion_angles",
-    "axis_angle_to_matrix",
     "backbone_dihedrals",
     "backbone_from_frames",
     "backbone_oxygens",
+    "center",
     "compose_rigid",
     "dihedral",
     "frames_from_backbone",

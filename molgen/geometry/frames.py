@@ -1,6 +1,6 @@
 r"""Residue frames from backbone atoms and backbone atoms from frames (Angstrom, radians).
 
-Frame convention (DESIGN.md): origin at CA, x-axis along CA->C, N in the xy-plane with y > 0,
+Frame convention: origin at CA, x-axis along CA->C, N in the xy-plane with y > 0,
 z = x cross y. The frame :math:`(R, x)` maps local coordinates to the world,
 :math:`p_{world} = R\,p_{local} + x`, so the columns of :math:`R` are the local axes.
 

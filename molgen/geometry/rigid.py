@@ -5,14 +5,14 @@ with matching leading dimensions (they batch like tensors). Composition follows 
 composition, :math:`(T_1 \circ T_2)(p) = T_1(T_2(p))`, so
 :math:`T_1 \circ T_2 = (R_1 R_2,\; R_1 x_2 + x_1)`. A residue frame maps local coordinates
 into the world; composing a perturbation on the right, :math:`T \circ \Delta`, perturbs the
-residue in its own frame (the convention of DESIGN.md).
+residue in its own frame (right composition).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["compose_rigid", "invert_rigid", "apply_rigid", "invert_apply_rigid"]
+__all__ = ["apply_rigid", "center", "compose_rigid", "invert_apply_rigid", "invert_rigid"]
 
 Rigid = tuple[torch.Tensor, torch.Tensor]
 
@@ -72,3 +72,29 @@ def invert_apply_rigid(r: torch.Tensor, x: torch.Tensor, points: torch.Tensor) -
     if points.dim() == x.dim() + 1:
         return (points - x[..., None, :]) @ r
     return (r.transpose(-1, -2) @ (points - x)[..., None])[..., 0]
+
+
+def center(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Subtract the centroid of the present points: :math:`x_i - \sum_j m_j x_j / \sum_j m_j`.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape ``(..., L, 3)``, Angstrom
+    mask : torch.Tensor, shape ``(..., L)``, optional
+        1 for points that count in the centroid; masked points move too (the same shift).
+
+    Returns
+    -------
+    torch.Tensor, shape ``(..., L, 3)``, Angstrom
+
+    Examples
+    --------
+    >>> center(torch.tensor([[0.0, 0, 0], [2, 0, 0], [9, 9, 9]]), torch.tensor([1, 1, 0]))
+    tensor([[-1.,  0.,  0.],
+            [ 1.,  0.,  0.],
+            [ 8.,  9.,  9.]])
+    """
+    if mask is None:
+        return x - x.mean(-2, keepdim=True)
+    m = mask.to(x.dtype)[..., None]
+    return x - (m * x).sum(-2, keepdim=True) / m.sum(-2, keepdim=True).clamp_min(1.0)

@@ -30,7 +30,6 @@ __all__ = [
     "rotation_angle",
     "geodesic_distance",
     "random_rotation",
-    "axis_angle_to_matrix",
 ]
 
 # Below this angle (radians) the Taylor series replace the closed forms; the series are exact
@@ -133,11 +132,6 @@ def rotvec_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
     k = hat(rotvec)
     eye = torch.eye(3, dtype=rotvec.dtype, device=rotvec.device).expand(k.shape)
     return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
-
-
-def axis_angle_to_matrix(axis: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
-    """Rotation by ``angle`` (radians, shape ``(...)``) about unit ``axis`` (``(..., 3)``)."""
-    return rotvec_to_matrix(axis * angle[..., None])
 
 
 def rotation_angle(matrix: torch.Tensor) -> torch.Tensor:

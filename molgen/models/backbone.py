@@ -49,8 +49,7 @@ from equivariant.embeddings import sinusoidal_embedding
 from equivariant.graphs import random_distance_graph
 from equivariant.heads import ScalarHead, VectorHead
 from molgen.diffusion import SE3Diffuser
-from molgen.diffusion.se3 import center
-from molgen.geometry import rotvec_to_matrix
+from molgen.geometry import center, rotvec_to_matrix
 from molgen.io.blueprint import BLUEPRINT_LETTERS
 from molgen.models.residue_graph import (
     edge_features,

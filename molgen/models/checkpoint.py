@@ -28,9 +28,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from equivariant.testing import default_dtype
-from molgen import __version__
+from equivariant.dtype import default_dtype
 from molgen.errors import InputError
+from molgen.version import __version__
 
 __all__ = [
     "FORMAT_VERSION",

@@ -45,8 +45,8 @@ from torch_geometric.utils import scatter
 from equivariant.conv import TensorProductConv
 from equivariant.embeddings import RadialEmbedding, sinusoidal_embedding
 from equivariant.graphs import radius_graph
+from molgen.chem.molecule_graph import ATOM_FEATURES, BOND_FEATURES, molecule_graph
 from molgen.diffusion.torus import TorusDiffuser
-from molgen.models.molecule_graph import ATOM_FEATURES, BOND_FEATURES, molecule_graph
 
 __all__ = ["TorsionScoreNetwork", "TorsionScoreNetworkConfig"]
 
@@ -118,10 +118,10 @@ class TorsionScoreNetwork(nn.Module):
 
     Shapes
     ------
-    ``forward(data, sigma)``: a batch of :func:`~molgen.models.molecule_graph.molecule_graph`
+    ``forward(data, sigma)``: a batch of :func:`~molgen.chem.molecule_graph.molecule_graph`
     graphs with ``N`` atoms, ``G`` molecules and ``T`` torsions in all, ``sigma`` ``[]`` or
     ``[G]`` (radians) -> scores ``[T]`` (radian^-1), in the order of ``data.torsion_index``.
-    Build the module under ``equivariant.testing.default_dtype(torch.float64)`` for float64.
+    Build the module under ``equivariant.default_dtype(torch.float64)`` for float64.
     """
 
     def __init__(self, config: TorsionScoreNetworkConfig | None = None) -> None:
@@ -241,7 +241,7 @@ class TorsionScoreNetwork(nn.Module):
     def scores(self, mol: Chem.Mol | Data, sigma: float | Tensor, conf_id: int = -1) -> Tensor:
         """Torsion scores ``[T]`` (radian^-1) of one RDKit conformer or of a batch, no grad.
 
-        A molecule is featurised by :func:`~molgen.models.molecule_graph.molecule_graph`
+        A molecule is featurised by :func:`~molgen.chem.molecule_graph.molecule_graph`
         (``conf_id``); its torsions are ``molgen.geometry.torsions.rotatable_bonds(mol)``.
         """
         if isinstance(mol, Chem.Mol):

@@ -35,7 +35,7 @@ from torch_geometric.data import Batch
 
 from molgen.checks.molecule import check_conformers
 from molgen.chem.conformers import seed_conformers
-from molgen.datasets.conformer_data import TorsionGraph, batch_side_mask, torsion_graph
+from molgen.chem.torsion_graph import TorsionGraph, batch_side_mask, torsion_graph
 from molgen.devices import resolve_device
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 from molgen.errors import InputError

@@ -4,7 +4,7 @@ For a backbone with clean frames :math:`(R_0, x_0)` (CA-centred, Angstrom) and e
 :math:`t_k` of a fixed grid, the frames are noised with the model's own
 :meth:`molgen.diffusion.SE3Diffuser.sample_marginal` and the network predicts the clean
 positions :math:`\hat x_0` and the rotation score :math:`\hat s_R`. The per-residue error is the
-one the network was trained on (:mod:`molgen.train.backbone_loss`, same weights and units):
+one the network was trained on (:func:`molgen.models.denoising.frame_errors`, as in the loss):
 
 .. math::
 
@@ -48,9 +48,9 @@ import torch
 from torch import nn
 
 from molgen.datasets.pdb_chains import BackboneItem, collate_backbones
-from molgen.diffusion.se3 import center
+from molgen.geometry import center
+from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 from molgen.seeding import seeded_generator
-from molgen.train.backbone_loss import BackboneLossConfig, edm_weight
 
 __all__ = ["DEFAULT_T_GRID", "ScoreCalibration", "backbone_model_scores", "calibrate"]
 
@@ -110,7 +110,6 @@ def _score_batch(
     device: torch.device,
 ) -> np.ndarray:
     """Per structure: errors ``E_k`` ``[B, K]``, mean translation (A^2) and rotation errors."""
-    cfg = BackboneLossConfig()
     diffuser = model.diffuser
     dtype = next(model.parameters()).dtype
     batch = collate_backbones(items).to(device)
@@ -138,13 +137,11 @@ def _score_batch(
         out = model(rot_t, x_t, t, mask, None, batch.residue_index)
         m = mask.to(dtype)
         count = m.sum(-1)
-        x_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2
-        norm = diffuser.so3.score_norm(diffuser.so3.sigma(t)).to(dtype)  # [B]
-        r_err = ((out["rot_score"] - rot_score) ** 2).sum(-1) / norm[:, None]  # [B, L]
+        x_err, r_err = frame_errors(diffuser, out, x_0, rot_score, t, mask)  # [B, L]
         x_err = ((x_err * m).sum(-1) / count).double()  # [B]
         r_err = ((r_err * m).sum(-1) / count).double()
         weight = float(edm_weight(diffuser.r3, torch.tensor(t_value, dtype=torch.float64)))
-        errors.append(weight * x_err / cfg.length_unit**2 + r_err)
+        errors.append(weight * x_err / LENGTH_UNIT**2 + r_err)
         trans_err, rot_err = trans_err + x_err, rot_err + r_err
     k = len(t_grid)
     return (

@@ -2,7 +2,7 @@ r"""Learned plausibility of molecular conformers: torsional denoising error of t
 
 For a conformer and each noise level :math:`\sigma_k` (radians) of a fixed grid, every
 rotatable torsion is turned by wrapped-normal noise :math:`\delta = \mathrm{wrap}(\sigma_k z)`
-(:func:`molgen.train.conformer_loss.perturb_torsions`) and the network's torsion scores are
+(:func:`molgen.models.denoising.perturb_torsions`) and the network's torsion scores are
 compared with the true wrapped-normal score, on the training loss's scale:
 
 .. math::
@@ -26,11 +26,10 @@ from rdkit import Chem
 from torch import nn
 from torch_geometric.data import Batch
 
-from molgen.datasets.conformer_data import torsion_graph
-from molgen.diffusion.torus import TorusDiffuser
+from molgen.chem.torsion_graph import torsion_graph
 from molgen.geometry.torsions import rotating_side
+from molgen.models.denoising import perturb_torsions, torsion_errors
 from molgen.seeding import seeded_generator
-from molgen.train.conformer_loss import perturb_torsions
 
 __all__ = ["DEFAULT_SIGMA_GRID", "conformer_model_scores"]
 
@@ -86,7 +85,6 @@ def conformer_model_scores(
         batch = Batch.from_data_list([graph] * len(sigma))  # one copy per noise level
         noisy, delta, sigma_t = perturb_torsions(batch, sigma, seeded_generator(seed, position))
         pred = model(noisy.to(device), sigma.to(device)).cpu()
-        target = TorusDiffuser.score(delta, sigma_t)
-        error = (pred - target) ** 2 / TorusDiffuser.score_norm(sigma_t)  # [K T]
+        error, _ = torsion_errors(pred, delta, sigma_t)  # [K T]
         scores.append(-float(error.double().mean()))
     return scores

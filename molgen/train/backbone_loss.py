@@ -43,11 +43,11 @@ import torch
 from torch import Tensor
 
 from molgen.datasets.pdb_chains import BackboneBatch
-from molgen.diffusion.r3 import R3Diffuser
-from molgen.diffusion.se3 import DEFAULT_MIN_T, center
-from molgen.geometry import backbone_dihedrals, backbone_from_frames
+from molgen.diffusion.se3 import DEFAULT_MIN_T
+from molgen.geometry import backbone_dihedrals, backbone_from_frames, center
+from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 
-__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "edm_weight"]
+__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels"]
 
 
 @dataclass
@@ -61,7 +61,7 @@ class BackboneLossConfig:
     aux_weight: float = 0.25
     aux_max_t: float = 0.25
     distance_cutoff: float = 6.0
-    length_unit: float = 10.0
+    length_unit: float = LENGTH_UNIT
     self_condition_rate: float = 0.5
     ss_drop_chain_rate: float = 0.3
     ss_drop_residue_max: float = 0.5
@@ -75,12 +75,6 @@ def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generat
     rate = torch.where(torch.rand(b, **uniform) < config.ss_drop_chain_rate, 1.0, rate)
     keep = torch.rand(ss.shape, **uniform) >= rate[:, None]  # [B, L]
     return torch.where(keep, ss, torch.zeros_like(ss))
-
-
-def edm_weight(r3: R3Diffuser, t: Tensor) -> Tensor:
-    r"""EDM loss weight :math:`1 + \alpha_t^2/\sigma_t^2` of the translation noise at ``t``."""
-    alpha, sigma = r3.marginal(t)
-    return 1 + alpha**2 / sigma**2
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -150,13 +144,10 @@ def backbone_loss(
             self_cond = first["x0"].detach()
     out = model(noisy.rot_t, noisy.trans_t, t, mask, self_cond, res, ss, generator)
 
-    # Translations: clean-frame error in units of 10 A (prediction and data both centred).
-    trans_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2
+    # Translations: clean-frame error in units of 10 A; rotations: score error over E||s||^2.
+    trans_err, rot_err = frame_errors(diffuser, out, x_0, noisy.rot_score, t, mask)  # [B, L]
     weight = edm_weight(diffuser.r3, t).to(dtype)  # [B]
     trans = _masked_mean(trans_err * weight[:, None], mask) / cfg.length_unit**2
-    # Rotations: score error over E||score||^2 of IGSO(3) at sigma(t).
-    rot_norm = diffuser.so3.score_norm(diffuser.so3.sigma(t)).to(dtype)  # [B]
-    rot_err = ((out["rot_score"] - noisy.rot_score) ** 2).sum(-1) / rot_norm[:, None]
     rot = _masked_mean(rot_err, mask)
     psi_true, psi_defined = _true_psi(atoms_0, mask)
     psi = _masked_mean(((out["psi"] - psi_true) ** 2).sum(-1), psi_defined)

@@ -1,6 +1,6 @@
 r"""Torsional denoising score-matching loss for the torsion score network.
 
-For a batch of molecules (:class:`~molgen.datasets.conformer_data.TorsionGraph`, clean
+For a batch of molecules (:class:`~molgen.chem.torsion_graph.TorsionGraph`, clean
 torsions :math:`\theta_0`), each molecule draws a noise level log-uniform in
 :math:`[\sigma_{\min}, \sigma_{\max}]` (radians), every torsion of the molecule is perturbed
 by a wrapped-normal :math:`\delta = \mathrm{wrap}(\sigma z)`, the atoms are moved accordingly
@@ -25,11 +25,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from molgen.datasets.conformer_data import batch_side_mask
 from molgen.diffusion.torus import TorusDiffuser
-from molgen.geometry.torsions import apply_torsion_changes
+from molgen.models.denoising import perturb_torsions, torsion_errors
 
-__all__ = ["ConformerLossConfig", "conformer_loss", "perturb_torsions"]
+__all__ = ["ConformerLossConfig", "conformer_loss"]
 
 
 @dataclass
@@ -38,36 +37,6 @@ class ConformerLossConfig:
 
     min_sigma: float = TorusDiffuser.MIN_SIGMA
     max_sigma: float = TorusDiffuser.MAX_SIGMA
-
-
-def perturb_torsions(
-    batch: Batch, sigma: Tensor, generator: torch.Generator | None = None
-) -> tuple[Batch, Tensor, Tensor]:
-    r"""Turn every torsion of ``batch`` by wrapped-normal noise of its molecule's ``sigma``.
-
-    Parameters
-    ----------
-    batch : Batch
-        Batch of :class:`~molgen.datasets.conformer_data.TorsionGraph` (``G`` graphs, ``T``
-        torsions, positions in Angstrom).
-    sigma : Tensor, shape ``[G]``
-        Noise level of each molecule (radians).
-
-    Returns
-    -------
-    noisy : Batch
-        A copy of ``batch`` with moved positions.
-    delta : Tensor, shape ``[T]``
-        Torsion changes :math:`\mathrm{wrap}(\sigma z)` (radians).
-    sigma_t : Tensor, shape ``[T]``
-        Each torsion's noise level.
-    """
-    torsions = batch.torsion_index
-    sigma_t = sigma[batch.batch[torsions[:, 1]]]  # [T]
-    delta = TorusDiffuser.sample(sigma_t, len(torsions), generator=generator)
-    noisy = batch.clone()
-    noisy.pos = apply_torsion_changes(batch.pos, torsions, batch_side_mask(batch), delta)
-    return noisy, delta, sigma_t
 
 
 def conformer_loss(
@@ -85,13 +54,12 @@ def conformer_loss(
     u = torch.rand(batch.num_graphs, dtype=dtype, device=device, generator=generator)
     sigma = cfg.min_sigma * (cfg.max_sigma / cfg.min_sigma) ** u  # [G], log-uniform
     noisy, delta, sigma_t = perturb_torsions(batch, sigma, generator)
-    target = TorusDiffuser.score(delta, sigma_t)  # [T], radian^-1
     pred = model(noisy, sigma)  # forward: DDP synchronises gradients
-    norm = TorusDiffuser.score_norm(sigma_t)  # [T], radian^-2
-    loss = ((pred - target) ** 2 / norm).mean()
+    error, zero_error = torsion_errors(pred, delta, sigma_t)  # [T]
+    loss = error.mean()
     metrics = {
         "sigma_mean": float(sigma.mean()),
         "torsions": float(len(delta)),
-        "zero_model_loss": float((target**2 / norm).mean()),
+        "zero_model_loss": float(zero_error.mean()),
     }
     return loss, metrics

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from molgen.datasets.conformer_data import (
-    ConformerDataset,
-    batch_side_mask,
-    collate_conformers,
-    torsion_graph,
-)
+from molgen.chem.torsion_graph import batch_side_mask, torsion_graph
+from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.geometry.torsions import rotating_side, torsion_angles
 from tests.conftest import DATA_DIR

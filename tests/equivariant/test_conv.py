@@ -9,7 +9,8 @@ from e3nn import o3
 from equivariant_helpers import NODE_IRREPS, SH_IRREPS, TinyNetwork
 
 from equivariant.conv import TensorProductConv
-from equivariant.testing import assert_equivariant, default_dtype
+from equivariant.dtype import default_dtype
+from equivariant.testing import assert_equivariant
 
 CONFIGS = {
     "gate+norm": dict(irreps_out=NODE_IRREPS),

@@ -6,8 +6,9 @@ import pytest
 import torch
 from equivariant_helpers import NODE_IRREPS, TinyNetwork
 
+from equivariant.dtype import default_dtype
 from equivariant.heads import BondPseudoscalarHead, PseudoscalarHead, ScalarHead, VectorHead
-from equivariant.testing import assert_equivariant, default_dtype
+from equivariant.testing import assert_equivariant
 
 DTYPES = [torch.float32, torch.float64]
 

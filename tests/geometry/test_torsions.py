@@ -9,6 +9,7 @@ from rdkit import Chem
 from rdkit.Chem import AllChem, Lipinski, rdDistGeom, rdMolTransforms
 from torch_geometric.data import Batch
 
+from molgen.chem.molecule_graph import molecule_graph
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.geometry.dihedrals import dihedral
 from molgen.geometry.torsions import (
@@ -18,7 +19,6 @@ from molgen.geometry.torsions import (
     set_torsions,
     torsion_angles,
 )
-from molgen.models.molecule_graph import molecule_graph
 from tests.conftest import DATA_DIR
 
 # Drug-like and QM9-like molecules: amides, esters, sulfonamides, alkynes, nitriles, rings.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from equivariant.testing import default_dtype
+from equivariant.dtype import default_dtype
 from molgen.diffusion import SE3Diffuser
 from molgen.geometry import frames_from_backbone
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig

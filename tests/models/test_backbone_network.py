@@ -8,7 +8,7 @@ import pytest
 import torch
 from models_helpers import SMALL_CONFIG, noised_batch, short_chains, small_network
 
-from equivariant.testing import default_dtype
+from equivariant.dtype import default_dtype
 from molgen.geometry import matrix_to_rotvec, random_rotation
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
 from molgen.models.residue_graph import residue_edges

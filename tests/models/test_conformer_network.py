@@ -11,11 +11,12 @@ from rdkit import Chem
 from rdkit.Chem import AllChem, rdMolTransforms
 from torch_geometric.data import Batch
 
-from equivariant.testing import assert_equivariant, default_dtype
+from equivariant.dtype import default_dtype
+from equivariant.testing import assert_equivariant
+from molgen.chem.molecule_graph import molecule_graph
 from molgen.diffusion.torus import TorusDiffuser
 from molgen.geometry.torsions import rotatable_bonds
 from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
-from molgen.models.molecule_graph import molecule_graph
 
 SMILES = {
     "ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",  # 4 torsions

@@ -12,8 +12,7 @@ from molgen.checks.backbone import (
 )
 from molgen.checks.clashes import ca_clashes
 from molgen.diffusion import SE3Diffuser
-from molgen.diffusion.se3 import center
-from molgen.geometry import frames_from_backbone, geodesic_distance, matrix_to_rotvec, rmsd
+from molgen.geometry import center, frames_from_backbone, geodesic_distance, matrix_to_rotvec, rmsd
 from molgen.sample import sample_backbones
 from molgen.sample.backbone import _sample_batch
 from molgen.sample.config import BackboneSamplerConfig

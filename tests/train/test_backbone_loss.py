@@ -9,8 +9,7 @@ import torch
 
 from molgen.datasets.pdb_chains import PDBChains, collate_backbones
 from molgen.diffusion import SE3Diffuser
-from molgen.diffusion.se3 import center
-from molgen.geometry import backbone_dihedrals, matrix_to_rotvec
+from molgen.geometry import backbone_dihedrals, center, matrix_to_rotvec
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
 
 

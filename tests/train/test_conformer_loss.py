@@ -12,7 +12,8 @@ from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 from molgen.geometry.torsions import torsion_angles
-from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss, perturb_torsions
+from molgen.models.denoising import perturb_torsions
+from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss
 from tests.conftest import DATA_DIR
 
 SPLIT = DATA_DIR / "qm9_split.npz"

@@ -9,9 +9,9 @@ from rdkit import Chem
 from rdkit.Chem import AllChem
 from torch_geometric.data import Batch
 
+from molgen.chem.molecule_graph import ATOM_FEATURES, BOND_FEATURES, molecule_graph
 from molgen.errors import InputError
 from molgen.geometry.torsions import rotatable_bonds
-from molgen.models.molecule_graph import ATOM_FEATURES, BOND_FEATURES, molecule_graph
 
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
 
@@ -82,7 +82,7 @@ def test_batch_offsets_indices() -> None:
 
 def test_float64_under_default_dtype() -> None:
     """Floating tensors follow torch's default dtype (float64 tests build graphs in float64)."""
-    from equivariant.testing import default_dtype
+    from equivariant.dtype import default_dtype
 
     with default_dtype(torch.float64):
         graph = molecule_graph(_embed("CCCO"))
