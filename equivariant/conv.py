@@ -3,6 +3,8 @@ Geiger & Smidt 2022)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import torch
 from e3nn import o3
 from e3nn.nn import Gate
@@ -20,6 +22,10 @@ def _irreps(value: str | o3.Irreps, name: str) -> o3.Irreps:
         return o3.Irreps(value)
     except (ValueError, AssertionError) as err:
         raise ValueError(f"{name} is not a valid irreps: {value!r}") from err
+
+
+#: The optional steps of :class:`TensorProductConv`.
+PARTS = ("residual", "gate", "norm")
 
 
 class TensorProductConv(nn.Module):
@@ -56,12 +62,10 @@ class TensorProductConv(nn.Module):
         Size of the invariant edge features :math:`e_{ij}`.
     hidden_dim : int
         Hidden width of the weight MLP.
-    residual : bool
-        Add the (self-interaction of the) input.
-    gate : bool
-        Apply the gated nonlinearity to the aggregated messages.
-    norm : bool
-        Apply the equivariant layer norm at the end.
+    parts : collection of str
+        Which optional steps the layer has (default all): ``"residual"`` adds the
+        (self-interaction of the) input, ``"gate"`` applies the gated nonlinearity to the
+        aggregated messages, ``"norm"`` the equivariant layer norm at the end.
     aggregate : {"mean", "sum"}
         Reduction of the messages onto each target.
 
@@ -79,12 +83,14 @@ class TensorProductConv(nn.Module):
         irreps_out: str | o3.Irreps,
         edge_scalar_dim: int,
         hidden_dim: int = 64,
-        residual: bool = True,
-        gate: bool = True,
-        norm: bool = True,
+        parts: Collection[str] = PARTS,
         aggregate: str = "mean",
     ) -> None:
         super().__init__()
+        unknown = sorted(set(parts) - set(PARTS))
+        if unknown:
+            raise ValueError(f"unknown parts {unknown}; known: {PARTS}")
+        residual, gate, norm = (name in parts for name in PARTS)
         self.irreps_in = _irreps(irreps_in, "irreps_in")
         self.irreps_sh = _irreps(irreps_sh, "irreps_sh")
         self.irreps_out = _irreps(irreps_out, "irreps_out")

@@ -91,16 +91,17 @@ def _act(x: Tensor, kind, q: Tensor | None, shift: Tensor | None, perm: Tensor |
     return x
 
 
+#: The symmetries :func:`assert_equivariant` knows, in the order it tests them.
+SYMMETRIES = ("rotation", "translation", "reflection", "permutation")
+
+
 def assert_equivariant(
     fn: Callable[..., Tensor | Sequence[Tensor]],
     inputs: Sequence[tuple[Tensor, str | o3.Irreps]] | Mapping[str, tuple[Tensor, str | o3.Irreps]],
     outputs: str | o3.Irreps | Sequence[str | o3.Irreps],
     *,
     n_trials: int = 20,
-    rotations: bool = True,
-    translations: bool = True,
-    reflections: bool = True,
-    permutations: bool = True,
+    symmetries: Sequence[str] = SYMMETRIES,
     dtype: torch.dtype = torch.float64,
     atol: float | None = None,
     seed: int = 0,
@@ -124,8 +125,9 @@ def assert_equivariant(
         Kind of each output.
     n_trials : int
         Random group elements per symmetry.
-    rotations, translations, reflections, permutations : bool
-        Which symmetries to test.
+    symmetries : sequence of str
+        Which of ``"rotation"``, ``"translation"``, ``"reflection"``, ``"permutation"`` to
+        test (default all; translation needs a ``"positions"`` input, permutation a node one).
     dtype : torch.dtype
         Floating dtype of the test.
     atol : float, optional
@@ -164,17 +166,11 @@ def assert_equivariant(
     n = next(
         (len(x) for x, k in zip(tensors, kinds, strict=True) if _parse(k)[0] in _NODE_KINDS), 0
     )
-    has_positions = "positions" in kinds
-    symmetries = [
-        name
-        for name, on in [
-            ("rotation", rotations),
-            ("translation", translations and has_positions),
-            ("reflection", reflections),
-            ("permutation", permutations and n > 0),
-        ]
-        if on
-    ]
+    unknown = sorted(set(symmetries) - set(SYMMETRIES))
+    if unknown:
+        raise ValueError(f"unknown symmetries {unknown}; known: {SYMMETRIES}")
+    possible = {"translation": "positions" in kinds, "permutation": n > 0}
+    symmetries = [name for name in SYMMETRIES if name in symmetries and possible.get(name, True)]
 
     errors = {name: [0.0] * len(out_kinds) for name in symmetries}
     with torch.random.fork_rng(devices=[]):

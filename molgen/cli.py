@@ -316,13 +316,13 @@ def prepare_pdb_command(
     """Turn a folder of structures into a chain set (.npz, the format of data/pdb_chains.npz):
     each chain cut to its longest gap-free stretch, filtered, with DSSP; prints what was
     skipped and why."""
-    from molgen.datasets.prepare import prepare_chain_set
+    from molgen.datasets.prepare import ChainFilter, prepare_chain_set
 
-    summary = prepare_chain_set(
-        input_dir, out, min_length=min_length, max_length=max_length,
-        max_coil_fraction=max_coil_fraction, max_missing=max_missing,
-        max_resolution=max_resolution, split=split, overwrite=overwrite, progress=not quiet,
+    config = ChainFilter(
+        min_length=min_length, max_length=max_length, max_coil_fraction=max_coil_fraction,
+        max_missing=max_missing, max_resolution=max_resolution, split=split,
     )  # fmt: skip
+    summary = prepare_chain_set(input_dir, out, config, overwrite=overwrite, progress=not quiet)
     if not quiet:
         _print(summary.table())
 

@@ -7,7 +7,8 @@ JSON-ready Python scalars: covalent geometry against Engh & Huber (2001)
 (:mod:`molgen.checks.ramachandran`), cis peptides, DSSP three-state fractions
 (:mod:`molgen.checks.secondary`) and the radius of gyration relative to
 :math:`R_g^0(L) = 2.2\,L^{0.38}` A. ``checks_passed`` is True when every named check below
-holds; ``failed_checks`` lists the names of those that do not.
+holds (a backbone with no present residue never passes); ``failed_checks`` lists the names
+of those that do not.
 
 Thresholds were set so that real chains pass: on the 785 val chains of ``pdb_chains.npz``
 98.1% pass all checks together; the Ramachandran and handedness thresholds also fail the mirror
@@ -36,6 +37,9 @@ from molgen.geometry import backbone_dihedrals
 
 __all__ = [
     "CA_BREAK_DISTANCE",
+    "CA_CONTACT_DISTANCE",
+    "CIS_CA_CONTACT",
+    "PEPTIDE_BREAK_SIGMA",
     "MAX_CA_BREAK_FRACTION",
     "MAX_CA_CLASH_FRACTION",
     "MAX_HEAVY_ATOM_CLASH_FRACTION",
@@ -54,6 +58,15 @@ __all__ = [
 
 #: A consecutive CA-CA distance above this (Angstrom) is a chain break (ideal 3.80 A).
 CA_BREAK_DISTANCE = 4.2
+#: Check "peptide_bonds": a peptide C(i)-N(i+1) with |z| above this (Engh & Huber 1.329 +-
+#: 0.014 A, so outside 1.245-1.413 A) is a broken peptide whatever the CA-CA distance (val
+#: chains: 6 of 785 have one; a rigidly shifted half always does, |z| >= 14).
+PEPTIDE_BREAK_SIGMA = 6.0
+#: Check "ca_contacts": consecutive CA atoms of a trans peptide closer than this (Angstrom)
+#: fail (val chains: 5 of 785 have one, the closest 3.09 A); a cis peptide's CA-CA is about
+#: 2.9 A (val: 2.73-3.33 A), so cis pairs fail only below CIS_CA_CONTACT.
+CA_CONTACT_DISTANCE = 3.5
+CIS_CA_CONTACT = 2.6
 #: Check "ca_breaks": no consecutive present pair may be broken.
 MAX_CA_BREAK_FRACTION = 0.0
 #: Check "ca_clashes": no residue in a CA-CA contact < 3.0 A with |i - j| >= 3.
@@ -82,7 +95,10 @@ MAX_CIS_PEPTIDE_FRACTION = 0.05
 RG_RATIO_RANGE = (0.8, 2.5)
 
 CHECK_NAMES = (
+    "residues_present",
     "ca_breaks",
+    "peptide_bonds",
+    "ca_contacts",
     "ca_clashes",
     "heavy_atom_clashes",
     "bond_lengths",
@@ -136,7 +152,10 @@ def _failed(record: dict) -> list[str]:
     rg = record["rg_ratio"]
     rama = record["rama_favoured_fraction"]
     failed = {
+        "residues_present": record["n_residues"] == 0,
         "ca_breaks": above("ca_break_fraction", MAX_CA_BREAK_FRACTION),
+        "peptide_bonds": record["n_peptide_breaks"] > 0,
+        "ca_contacts": record["n_close_ca_pairs"] > 0,
         "ca_clashes": above("ca_clash_fraction", MAX_CA_CLASH_FRACTION),
         "heavy_atom_clashes": above("heavy_atom_clash_fraction", MAX_HEAVY_ATOM_CLASH_FRACTION),
         "bond_lengths": above("bond_length_outlier_fraction", MAX_BOND_LENGTH_OUTLIER_FRACTION),
@@ -170,7 +189,9 @@ def check_backbone(
         e.g. Ramachandran fractions of a chain shorter than 3), with ``checks_passed`` and
         ``failed_checks`` (names from :data:`CHECK_NAMES`). Keys: ``n_residues`` (present),
         ``n_missing``, ``ca_break_fraction`` (of consecutive present CA pairs > 4.2 A),
-        ``n_ca_breaks``, ``ca_ca_distance_mean`` (A), ``ca_clash_fraction`` and
+        ``n_ca_breaks``, ``ca_ca_distance_mean`` (A), ``n_peptide_breaks`` (peptide C-N with
+        |z| > 6), ``n_close_ca_pairs`` (consecutive CA closer than 3.5 A, 2.6 A for a cis
+        peptide), ``ca_clash_fraction`` and
         ``heavy_atom_clash_fraction`` (of residues), ``bond_length_outlier_fraction`` and
         ``bond_angle_outlier_fraction`` (of defined terms, |z| > 4), ``max_bond_length_z``,
         ``max_bond_angle_z`` (largest |z|), ``rama_favoured_fraction``,
@@ -198,6 +219,11 @@ def check_backbone(
     phi, psi, omega = (
         t.numpy() for t in backbone_dihedrals(torch.from_numpy(atoms), torch.from_numpy(has_ncac))
     )
+    peptide_z = length_z[:, 3]  # C(i)-N(i+1), NaN where the pair is not present
+    peptide_break = np.abs(np.where(np.isfinite(peptide_z), peptide_z, 0.0)) > PEPTIDE_BREAK_SIGMA
+    pair_cis = np.abs(np.where(np.isfinite(omega), omega, math.pi))[:-1] < CIS_OMEGA
+    contact = np.where(pair_cis, CIS_CA_CONTACT, CA_CONTACT_DISTANCE)  # [L-1], Angstrom
+    close_ca = np.where(np.isfinite(ca_ca), ca_ca, np.inf) < contact
     region = classify_ramachandran(phi, psi)
     rama_defined = region >= 0
     phi_defined = np.isfinite(phi)
@@ -215,6 +241,8 @@ def check_backbone(
         "ca_break_fraction": _fraction(ca_ca > CA_BREAK_DISTANCE, np.isfinite(ca_ca)),
         "n_ca_breaks": int((ca_ca > CA_BREAK_DISTANCE).sum()),
         "ca_ca_distance_mean": float(np.nanmean(ca_ca)) if np.isfinite(ca_ca).any() else None,
+        "n_peptide_breaks": int(peptide_break.sum()),
+        "n_close_ca_pairs": int(close_ca.sum()),
         "ca_clash_fraction": _fraction(ca_clash, has_ca),
         "heavy_atom_clash_fraction": _fraction(heavy_clash, atom_mask.any(-1)),
         "bond_length_outlier_fraction": _outlier_fraction(length_z),

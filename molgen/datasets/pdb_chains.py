@@ -140,8 +140,6 @@ class LengthBucketSampler(torch.utils.data.Sampler):
     max_residues : int, optional
         Largest padded batch, ``items * longest item`` (residues); an item longer than this
         forms a batch on its own.
-    shuffle : bool
-        Randomise tie-breaking and batch order (else batches go from short to long).
     seed : int
         Seed; combined with the epoch (:meth:`set_epoch`).
     drop_last : bool
@@ -158,7 +156,6 @@ class LengthBucketSampler(torch.utils.data.Sampler):
         lengths: Sequence[int] | np.ndarray,
         batch_size: int | None = None,
         max_residues: int | None = None,
-        shuffle: bool = True,
         seed: int = 0,
         drop_last: bool = False,
         num_replicas: int = 1,
@@ -173,7 +170,7 @@ class LengthBucketSampler(torch.utils.data.Sampler):
             raise ValueError(f"rank {rank} not in [0, {num_replicas})")
         self.lengths = torch.as_tensor(np.asarray(lengths, dtype=np.int64))
         self.batch_size, self.max_residues = batch_size, max_residues
-        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        self.seed, self.drop_last = seed, drop_last
         self.num_replicas, self.rank, self.epoch = num_replicas, rank, 0
         self.group_of = None
         if groups is not None:
@@ -203,7 +200,7 @@ class LengthBucketSampler(torch.utils.data.Sampler):
         gen = seeded_generator(self.seed, self.epoch)
         items = self._epoch_items(gen)
         n = len(items)
-        order = items[torch.randperm(n, generator=gen)] if self.shuffle else items
+        order = items[torch.randperm(n, generator=gen)]
         order = order[torch.argsort(self.lengths[order], stable=True)].tolist()
         batches: list[list[int]] = []
         if self.batch_size is not None:
@@ -219,9 +216,7 @@ class LengthBucketSampler(torch.utils.data.Sampler):
                 current.append(i)
             if current:
                 batches.append(current)
-        if self.shuffle:
-            batches = [batches[i] for i in torch.randperm(len(batches), generator=gen)]
-        return batches
+        return [batches[i] for i in torch.randperm(len(batches), generator=gen)]
 
     def __iter__(self) -> Iterator[list[int]]:
         batches = self._all_batches()

@@ -23,11 +23,13 @@ state none (NMR, models, stripped headers) are kept and counted. No sequence clu
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from Bio.PDB import parse_pdb_header
@@ -40,7 +42,13 @@ from molgen.io.chainset import backbone_dssp, write_chain_set
 from molgen.io.structure import Protein, read_structure, read_text, structure_format
 from molgen.io.tables import ensure_writable
 
-__all__ = ["PrepareSummary", "gap_free_segments", "prepare_chain_set", "read_resolution"]
+__all__ = [
+    "ChainFilter",
+    "PrepareSummary",
+    "gap_free_segments",
+    "prepare_chain_set",
+    "read_resolution",
+]
 
 #: A peptide bond C(i)-N(i+1) longer than this (Angstrom) is a chain break; real ones are
 #: 1.33 A, and Bio.PDB's PPBuilder uses 1.8 A (2.0 A tolerates poorly refined models).
@@ -202,19 +210,42 @@ def _structure_files(root: Path, recursive: bool) -> list[Path]:
     return sorted(found)
 
 
+@dataclass
+class ChainFilter:
+    """Which chains :func:`prepare_chain_set` keeps (the ``molgen data prepare-pdb`` options).
+
+    Attributes
+    ----------
+    min_length, max_length : int
+        Allowed length of a chain's longest gap-free stretch (residues).
+    max_coil_fraction : float
+        Largest allowed fraction of DSSP coil residues (T, S, blank).
+    max_missing : int or None
+        Largest number of residues missing inside a chain; None: no limit (every chain is cut
+        to its longest gap-free stretch, as in ``pdb_chains.npz``).
+    max_resolution : float or None
+        Skip files stating a resolution above this (Angstrom); files stating none are kept.
+    split : str
+        Value of the ``split`` field of every chain.
+    """
+
+    min_length: int = 40
+    max_length: int = 300
+    max_coil_fraction: float = 0.5
+    max_missing: int | None = None
+    max_resolution: float | None = None
+    split: str = "train"
+
+
 def prepare_chain_set(
     input_dir: str | Path,
     out_path: str | Path,
+    config: ChainFilter | None = None,
     *,
-    min_length: int = 40,
-    max_length: int = 300,
-    max_coil_fraction: float = 0.5,
-    max_missing: int | None = None,
-    max_resolution: float | None = None,
-    split: str = "train",
     recursive: bool = True,
     overwrite: bool = False,
     progress: bool = True,
+    **filters: Any,
 ) -> PrepareSummary:
     """Turn a folder of PDB/mmCIF files into a chain-set ``.npz`` (see :mod:`molgen.io.chainset`).
 
@@ -225,21 +256,14 @@ def prepare_chain_set(
         ``pdb1abc.ent.gz`` naming included). Other files are ignored.
     out_path : str or Path
         The ``.npz`` to write; an existing file is refused unless ``overwrite``.
-    min_length, max_length : int
-        Allowed length of a chain's longest gap-free stretch (residues). Default 40-300.
-    max_coil_fraction : float
-        Largest allowed fraction of DSSP coil residues (T, S, blank). Default 0.5.
-    max_missing : int, optional
-        Largest number of residues missing inside a chain; default None (no limit: every chain
-        is cut to its longest gap-free stretch, as in ``pdb_chains.npz``).
-    max_resolution : float, optional
-        Skip files stating a resolution above this (Angstrom); files stating none are kept.
-    split : str
-        Value of the ``split`` field of every chain. Default ``"train"``.
+    config : ChainFilter, optional
+        The chain filters and split label (defaults: :class:`ChainFilter`).
     recursive : bool
         Walk sub-folders. Default True.
     overwrite, progress : bool
         Replace ``out_path``; show a progress bar over files.
+    **filters
+        Fields of :class:`ChainFilter` replacing those of ``config``.
 
     Returns
     -------
@@ -252,6 +276,8 @@ def prepare_chain_set(
         Missing input folder, no structure file in it, existing output without ``overwrite``,
         or no chain passing the filters (the message carries :meth:`PrepareSummary.line`).
     """
+    cfg = dataclasses.replace(config if config is not None else ChainFilter(), **filters)
+    max_resolution = cfg.max_resolution
     root = Path(input_dir)
     if not root.is_dir():
         raise InputError("input folder not found", root)
@@ -279,9 +305,7 @@ def prepare_chain_set(
         pdb_id = _pdb_id(path)
         for chain in chains:
             summary.chains_seen += 1
-            reason, stretch, states = _filter_chain(
-                chain, pdb_id, names, min_length, max_length, max_coil_fraction, max_missing
-            )
+            reason, stretch, states = _filter_chain(chain, pdb_id, names, cfg)
             if reason is not None:
                 summary.skipped[reason] += 1
                 continue
@@ -293,7 +317,7 @@ def prepare_chain_set(
     summary.residues_kept = sum(len(p) for p in kept)
     if not kept:
         raise InputError(f"no chain passed the filters ({summary.line()})", root)
-    written = write_chain_set(kept, out_path, split=split, dssp=dssp, overwrite=overwrite)
+    written = write_chain_set(kept, out_path, split=cfg.split, dssp=dssp, overwrite=overwrite)
     summary.out_path = str(written)
     return summary
 
@@ -302,12 +326,11 @@ def _filter_chain(
     chain: Protein,
     pdb_id: str,
     names: set[str],
-    min_length: int,
-    max_length: int,
-    max_coil_fraction: float,
-    max_missing: int | None,
+    cfg: ChainFilter,
 ) -> tuple[str | None, Protein | None, str | None]:
     """(skip reason or None, the kept stretch, its 8-state DSSP) for one chain."""
+    min_length, max_length = cfg.min_length, cfg.max_length
+    max_coil_fraction, max_missing = cfg.max_coil_fraction, cfg.max_missing
     if f"{pdb_id}_{chain.chain_id}" in names:
         return "duplicate", None, None
     segments, missing = gap_free_segments(chain)

@@ -173,3 +173,50 @@ def test_failed_checks_are_named(val_chain):
     record = check_backbone(val_chain.atoms * 0.3)
     assert set(record["failed_checks"]) <= set(CHECK_NAMES)
     assert "radius_of_gyration" in record["failed_checks"]
+
+
+def test_rigidly_shifted_half_never_passes(val_chains):
+    """A real chain whose part after a random cut is shifted rigidly by 3 A along x (so the
+    junction CA-CA may stay below 4.2 A) fails, on 60 val chains x 3 cuts, and always names
+    the peptide bond check: the junction C-N is many sigma off."""
+    rng = np.random.default_rng(0)
+    for chain in val_chains[:60]:
+        for cut in rng.integers(5, len(chain.atoms) - 5, size=3):
+            atoms = chain.atoms.copy()
+            atoms[cut:] += np.array([3.0, 0.0, 0.0])
+            record = check_backbone(atoms, sequence=chain.sequence)
+            assert not record["checks_passed"]
+            assert "peptide_bonds" in record["failed_checks"] and record["n_peptide_breaks"] >= 1
+
+
+def test_collapsed_junction_fails_ca_contacts(val_chain):
+    """Moving the second half so that two consecutive CA atoms sit 0.8 A apart (a trans
+    peptide) fails "ca_contacts" (and the peptide bond check), not only the clash check."""
+    atoms = val_chain.atoms.copy()
+    cut = len(atoms) // 2
+    offset = atoms[cut - 1, 1] - atoms[cut, 1]
+    direction = offset / np.linalg.norm(offset)
+    atoms[cut:] += offset - 0.8 * direction
+    record = check_backbone(atoms)
+    assert record["n_close_ca_pairs"] >= 1
+    assert {"ca_contacts", "peptide_bonds"} <= set(record["failed_checks"])
+
+
+def test_cis_peptides_are_not_ca_contacts(val_chains):
+    """Real chains with cis peptides (CA-CA about 2.9 A): their cis pairs are never close-CA
+    pairs. Of the first 10 such val chains, one (3DCM A) has one close pair, a distorted
+    peptide with omega 70 degrees and CA-CA 3.3 A, rightly flagged; the rest have none."""
+    records = [check_backbone(c.atoms) for c in val_chains]
+    with_cis = [r for r in records if r["n_cis_peptides"] > 0][:10]
+    assert len(with_cis) == 10
+    assert sum(r["n_cis_peptides"] for r in with_cis) >= 10
+    assert sum(r["n_close_ca_pairs"] for r in with_cis) <= 1
+
+
+def test_backbone_without_present_residues_never_passes(val_chain):
+    """All coordinates NaN (or every residue masked): n_residues 0 and checks_passed False,
+    naming "residues_present"."""
+    nan = np.full_like(val_chain.atoms, np.nan)
+    for record in (check_backbone(nan), check_backbone(val_chain.atoms, mask=np.zeros(len(nan)))):
+        assert record["n_residues"] == 0 and not record["checks_passed"]
+        assert "residues_present" in record["failed_checks"]

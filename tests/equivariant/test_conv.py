@@ -15,7 +15,7 @@ from equivariant.testing import assert_equivariant
 CONFIGS = {
     "gate+norm": dict(irreps_out=NODE_IRREPS),
     "mixed-order-out": dict(irreps_out="3x1o + 8x0e + 1x2e + 2x0o", aggregate="sum"),
-    "plain": dict(irreps_out=NODE_IRREPS, gate=False, norm=False, residual=False),
+    "plain": dict(irreps_out=NODE_IRREPS, parts=()),
 }
 
 
@@ -90,7 +90,7 @@ def test_mean_and_sum_aggregation():
     torch.manual_seed(0)
     x, edge_index, sh, scalars = (t.double() if t.is_floating_point() else t for t in _graph())
     twice = (edge_index.repeat(1, 2), sh.repeat(2, 1), scalars.repeat(2, 1))
-    opts = dict(gate=False, norm=False, residual=False)
+    opts = dict(parts=())
     mean = TensorProductConv(NODE_IRREPS, SH_IRREPS, NODE_IRREPS, 8, **opts).double()
     assert torch.allclose(mean(x, edge_index, sh, scalars), mean(x, *twice), atol=1e-12)
     total = TensorProductConv(NODE_IRREPS, SH_IRREPS, NODE_IRREPS, 8, aggregate="sum", **opts)
@@ -101,7 +101,7 @@ def test_mean_and_sum_aggregation():
 def test_messages_depend_on_target_scalars():
     """Changing only target i's 0e features changes its incoming messages (weight MLP input)."""
     torch.manual_seed(0)
-    conv = TensorProductConv(NODE_IRREPS, SH_IRREPS, NODE_IRREPS, 8, residual=False, norm=False)
+    conv = TensorProductConv(NODE_IRREPS, SH_IRREPS, NODE_IRREPS, 8, parts=("gate",))
     x = torch.randn(2, NODE_IRREPS.dim)
     args = (torch.tensor([[0], [1]]), torch.randn(1, SH_IRREPS.dim), torch.randn(1, 8))
     y = x.clone()

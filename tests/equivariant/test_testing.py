@@ -27,7 +27,9 @@ def test_cross_product_is_a_pseudovector():
     errors = assert_equivariant(_cross, [(u, "1o"), (v, "1o")], "1e")
     assert set(errors) == {"rotation", "reflection", "permutation"}
     assert max(max(e) for e in errors.values()) < 1e-12
-    assert_equivariant(_cross, [(u, "1o"), (v, "1o")], "1o", reflections=False)
+    assert_equivariant(
+        _cross, [(u, "1o"), (v, "1o")], "1o", symmetries=("rotation", "translation", "permutation")
+    )
     with pytest.raises(AssertionError, match=r"reflection: out\[0\] \(1o\) [1-9]"):
         assert_equivariant(_cross, [(u, "1o"), (v, "1o")], "1o")
 
@@ -50,7 +52,12 @@ def test_adding_a_fixed_vector_fails():
     """x + c for a fixed vector c is not rotation equivariant: AssertionError."""
     c = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     with pytest.raises(AssertionError, match="rotation"):
-        assert_equivariant(lambda x: x + c, [(_cloud(), "1o")], "1o", reflections=False)
+        assert_equivariant(
+            lambda x: x + c,
+            [(_cloud(), "1o")],
+            "1o",
+            symmetries=("rotation", "translation", "permutation"),
+        )
 
 
 def test_positions_translate_and_vectors_do_not():
@@ -67,7 +74,12 @@ def test_node_order_dependence_fails_permutation():
     """A cumulative sum over nodes is rotation equivariant but fails the permutation test."""
     with pytest.raises(AssertionError, match="permutation"):
         assert_equivariant(lambda x: x.cumsum(0), [(_cloud(), "1o")], "1o")
-    assert_equivariant(lambda x: x.cumsum(0), [(_cloud(), "1o")], "1o", permutations=False)
+    assert_equivariant(
+        lambda x: x.cumsum(0),
+        [(_cloud(), "1o")],
+        "1o",
+        symmetries=("rotation", "translation", "reflection"),
+    )
 
 
 def test_edge_inputs_are_remapped_under_permutation():

@@ -78,8 +78,7 @@ def test_invariant_under_rotation_and_translation(mols, nets, dtype) -> None:
         fn,
         [(batch.pos, "positions")],
         "global:8x0o",
-        reflections=False,
-        permutations=False,
+        symmetries=("rotation", "translation"),
         dtype=dtype,
     )
 
@@ -92,9 +91,7 @@ def test_sign_flips_under_reflection(mols, nets, dtype) -> None:
         fn,
         [(batch.pos, "positions")],
         "global:8x0o",
-        rotations=False,
-        translations=False,
-        permutations=False,
+        symmetries=("reflection",),
         dtype=dtype,
     )
     with torch.no_grad():
