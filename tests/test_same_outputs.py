@@ -49,6 +49,10 @@ def test_conformers_match_recorded_sets():
 
 @pytest.mark.slow
 def test_score_table_matches_recorded_rows():
-    """The score table of data/examples equals the recorded rows exactly."""
+    """The score table of data/examples has the recorded rows, each recorded column with the
+    recorded value exactly (columns added since, by new checks, are not compared)."""
     want = json.loads((FIXTURES / "scores.json").read_text())
-    assert _maker().score_fixture() == want
+    got = _maker().score_fixture()
+    assert len(got) == len(want)
+    for row, recorded in zip(got, want, strict=True):
+        assert {k: row.get(k) for k in recorded} == recorded

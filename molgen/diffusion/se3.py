@@ -20,7 +20,7 @@ import torch
 
 from molgen.diffusion.r3 import R3Diffuser, Time
 from molgen.diffusion.so3 import SO3Diffuser
-from molgen.geometry import center
+from molgen.geometry import Frames, center
 
 __all__ = ["DEFAULT_MIN_T", "SE3Diffuser", "NoisyFrames"]
 
@@ -97,30 +97,30 @@ class SE3Diffuser:
 
     def reverse_step(
         self,
-        rot_t: torch.Tensor,
-        trans_t: torch.Tensor,
-        rot_score: torch.Tensor,
-        trans_score: torch.Tensor,
+        frames_t: Frames,
+        score: tuple[torch.Tensor, torch.Tensor],
         t: Time,
         dt: float,
-        mask: torch.Tensor | None = None,
+        *,
         noise_scale: float = 1.0,
         generator: torch.Generator | None = None,
         ode: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> Frames:
         """One reverse step of both parts from ``t`` to ``t - dt``; translations re-centred.
 
-        See :meth:`SO3Diffuser.reverse_step` and :meth:`R3Diffuser.reverse_step`. Returns
-        ``(rot, trans)`` at ``t - dt``; padding residues (mask 0) are unchanged.
+        The verbs' common pattern ``(state_t, score, t, dt, noise_scale, generator, ode)``:
+        here the state is :class:`~molgen.geometry.Frames` (its mask marks the present
+        residues) and the score the pair ``(rot_score [B, L, 3], trans_score [B, L, 3])``
+        (radian^-1 in each residue's frame, 1/Angstrom). See :meth:`SO3Diffuser.reverse_step`
+        and :meth:`R3Diffuser.reverse_step`. Padding residues are unchanged.
         """
+        rot_score, trans_score = score
+        rot_t, trans_t, mask = frames_t.rotations, frames_t.translations, frames_t.mask
         rot = self.so3.reverse_step(rot_t, rot_score, t, dt, noise_scale, generator, ode)
         x = self.r3.reverse_step(trans_t, trans_score, t, dt, noise_scale, generator, ode)
         x = center(x, mask)
-        if mask is not None:
-            m = mask.bool()
-            rot = torch.where(m[..., None, None], rot, rot_t)
-            x = torch.where(m[..., None], x, trans_t)
-        return rot, x
+        moved = Frames(rot, x, mask)
+        return moved if mask is None else moved.where(mask.bool(), frames_t)
 
     def sample_prior(
         self,

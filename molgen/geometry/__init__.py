@@ -14,6 +14,7 @@ from molgen.geometry.frames import (
     place_atom,
 )
 from molgen.geometry.rigid import (
+    Frames,
     apply_rigid,
     center,
     compose_rigid,
@@ -40,6 +41,7 @@ from molgen.geometry.torsions import (
 )
 
 __all__ = [
+    "Frames",
     "apply_rigid",
     "apply_torsion_changes",
     "is_rotatable_bond",

@@ -10,9 +10,11 @@ residue in its own frame (right composition).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-__all__ = ["apply_rigid", "center", "compose_rigid", "invert_apply_rigid", "invert_rigid"]
+__all__ = ["Frames", "apply_rigid", "center", "compose_rigid", "invert_apply_rigid", "invert_rigid"]
 
 Rigid = tuple[torch.Tensor, torch.Tensor]
 
@@ -98,3 +100,59 @@ def center(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return x - x.mean(-2, keepdim=True)
     m = mask.to(x.dtype)[..., None]
     return x - (m * x).sum(-2, keepdim=True) / m.sum(-2, keepdim=True).clamp_min(1.0)
+
+
+@dataclass(frozen=True)
+class Frames:
+    r"""Residue frames as one value: rotations ``(..., L, 3, 3)``, translations ``(..., L, 3)``
+    (Angstrom) and an optional padding mask ``(..., L)`` (True for present residues).
+
+    It batches like a tensor: indexing, ``to`` and ``detach`` act on all three parts, the
+    leading ``shape`` is ``(..., L)``. Frames compose as transforms (:func:`compose_rigid`,
+    :math:`T_1 \circ T_2`) and act on points (:func:`apply_rigid`).
+
+    Examples
+    --------
+    >>> f = Frames(torch.eye(3).expand(2, 5, 3, 3), torch.zeros(2, 5, 3))
+    >>> f.shape, f[0].shape
+    (torch.Size([2, 5]), torch.Size([5]))
+    """
+
+    rotations: torch.Tensor
+    translations: torch.Tensor
+    mask: torch.Tensor | None = None
+
+    @property
+    def shape(self) -> torch.Size:
+        """Leading dimensions ``(..., L)``."""
+        return self.translations.shape[:-1]
+
+    def __getitem__(self, index) -> Frames:
+        mask = None if self.mask is None else self.mask[index]
+        return Frames(self.rotations[index], self.translations[index], mask)
+
+    def to(self, *args, **kwargs) -> Frames:
+        """``Tensor.to`` on rotations and translations (the mask keeps its dtype)."""
+        x = self.translations.to(*args, **kwargs)
+        mask = None if self.mask is None else self.mask.to(x.device)
+        return Frames(self.rotations.to(*args, **kwargs), x, mask)
+
+    def detach(self) -> Frames:
+        return Frames(self.rotations.detach(), self.translations.detach(), self.mask)
+
+    def compose(self, other: Frames) -> Frames:
+        r""":math:`T_{self} \circ T_{other}`, keeping this value's mask."""
+        rot, x = compose_rigid(
+            self.rotations, self.translations, other.rotations, other.translations
+        )
+        return Frames(rot, x, self.mask)
+
+    def apply(self, points: torch.Tensor) -> torch.Tensor:
+        """Local points to the world, :math:`R p + x` (shapes as in :func:`apply_rigid`)."""
+        return apply_rigid(self.rotations, self.translations, points)
+
+    def where(self, keep: torch.Tensor, other: Frames) -> Frames:
+        """Per residue, these frames where ``keep`` ``(..., L)`` is True, else ``other``'s."""
+        rot = torch.where(keep[..., None, None], self.rotations, other.rotations)
+        x = torch.where(keep[..., None], self.translations, other.translations)
+        return Frames(rot, x, self.mask)

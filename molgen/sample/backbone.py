@@ -29,7 +29,7 @@ import torch
 
 from molgen.devices import resolve_device
 from molgen.diffusion import DEFAULT_MIN_T
-from molgen.geometry import backbone_from_frames
+from molgen.geometry import Frames, backbone_from_frames
 from molgen.io.blueprint import encode_blueprint
 from molgen.sample.blueprint_prior import draw_blueprints
 from molgen.sample.config import BackboneSamplerConfig, with_settings
@@ -132,10 +132,11 @@ def _sample_batch(
         trans_score = out["trans_score"]
         if config.restrain:
             trans_score = _restrained_score(diffuser.r3, trans_score, out["x0"], mask, t)
-        rot, x = diffuser.reverse_step(
-            rot, x, out["rot_score"], trans_score, t, t - t_next,
-            mask=mask, noise_scale=config.noise_scale, generator=generator, ode=config.ode,
+        frames = diffuser.reverse_step(
+            Frames(rot, x, mask), (out["rot_score"], trans_score), t, t - t_next,
+            noise_scale=config.noise_scale, generator=generator, ode=config.ode,
         )  # fmt: skip
+        rot, x = frames.rotations, frames.translations
         if on_step is not None:
             on_step()
     time = torch.full((batch,), times[-1], device=device)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from molgen.diffusion import SE3Diffuser
-from molgen.geometry import frames_from_backbone, matrix_to_rotvec
+from molgen.geometry import Frames, frames_from_backbone, matrix_to_rotvec
 
 F64 = torch.float64
 
@@ -79,7 +79,10 @@ def test_reverse_step_keeps_centroid_and_padding(padded_frames):
     g = torch.Generator().manual_seed(2)
     out = se3.sample_marginal((rot_0, x_0), 0.5, mask=mask, generator=g)
     for ode in (False, True):
-        rot, x = se3.reverse_step(*out, 0.5, 0.01, mask=mask, generator=g, ode=ode)
+        frames = se3.reverse_step(
+            Frames(out[0], out[1], mask), out[2:], 0.5, 0.01, generator=g, ode=ode
+        )
+        rot, x = frames.rotations, frames.translations
         assert _centroid(x, mask).abs().max() < 1e-9
         assert torch.equal(rot[~mask], out.rot_t[~mask]) and torch.equal(
             x[~mask], out.trans_t[~mask]
@@ -95,7 +98,8 @@ def test_ode_step_is_deterministic_and_matches_parts(padded_frames):
     out = se3.sample_marginal(
         (rot_0, x_0), 0.4, mask=mask, generator=torch.Generator().manual_seed(3)
     )
-    rot, x = se3.reverse_step(*out, 0.4, 0.02, mask=mask, ode=True)
+    frames = se3.reverse_step(Frames(out[0], out[1], mask), out[2:], 0.4, 0.02, ode=True)
+    rot, x = frames.rotations, frames.translations
     rot_ref = se3.so3.reverse_step(out.rot_t, out.rot_score, 0.4, 0.02, ode=True)
     x_ref = se3.r3.reverse_step(out.trans_t, out.trans_score, 0.4, 0.02, ode=True)
     x_ref = x_ref - _centroid(x_ref, mask)[:, None]

@@ -58,3 +58,25 @@ def test_inputs_not_modified():
     invert_rigid(r, x)
     compose_rigid(r, x, r, x)
     assert all(torch.equal(a, b) for a, b in zip(copies, (r, x, p), strict=True))
+
+
+def test_frames_batch_like_a_tensor_and_compose_as_transforms():
+    """Frames: indexing acts on all parts, compose/apply equal compose_rigid/apply_rigid, and
+    where() keeps the unmasked residues of the other frames."""
+    from molgen.geometry import Frames, compose_rigid, random_rotation
+
+    g = torch.Generator().manual_seed(0)
+    rot = random_rotation(2, 4, dtype=torch.float64, generator=g)
+    x = torch.randn(2, 4, 3, dtype=torch.float64, generator=g)
+    mask = torch.tensor([[True, True, True, False], [True, True, False, False]])
+    f = Frames(rot, x, mask)
+    assert f.shape == (2, 4) and f[1].shape == (4,) and torch.equal(f[1].mask, mask[1])
+    both = f.compose(f)
+    ref = compose_rigid(rot, x, rot, x)
+    assert torch.equal(both.rotations, ref[0]) and torch.equal(both.translations, ref[1])
+    p = torch.randn(2, 4, 3, dtype=torch.float64, generator=g)
+    assert torch.allclose(f.apply(p), (rot @ p[..., None])[..., 0] + x)
+    other = Frames(torch.eye(3, dtype=torch.float64).expand(2, 4, 3, 3), torch.zeros(2, 4, 3))
+    mixed = f.where(mask, other)
+    assert torch.equal(mixed.translations[~mask], torch.zeros(3, 3, dtype=torch.float64))
+    assert torch.equal(mixed.translations[mask], x[mask])
