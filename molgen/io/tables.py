@@ -13,12 +13,12 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from molgen.errors import InputError
+from molgen.io.atomic import atomic_write_text as write_text_atomically
 
 __all__ = ["ensure_writable", "write_records", "records_to_csv", "atomic_write_text"]
 
@@ -45,17 +45,9 @@ def ensure_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
-    path = ensure_writable(path, overwrite=overwrite)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` to ``path`` (checked by :func:`ensure_writable`) atomically
+    (:func:`molgen.io.atomic.atomic_write_text`)."""
+    return write_text_atomically(ensure_writable(path, overwrite=overwrite), text)
 
 
 def _csv_cell(value: Any) -> Any:

@@ -30,6 +30,7 @@ from torch import nn
 
 from equivariant.dtype import default_dtype
 from molgen.errors import InputError
+from molgen.io.atomic import atomic_write, atomic_write_text
 from molgen.version import __version__
 
 __all__ = [
@@ -118,10 +119,8 @@ def save(
     }
     text = json.dumps(header, indent=2, sort_keys=True) + "\n"  # fails before writing anything
     # Write beside the target and rename, so an interrupted save never leaves half a file.
-    save_file(state, str(weights) + ".tmp", metadata={"molgen_model": name})
-    os.replace(str(weights) + ".tmp", weights)
-    config.with_suffix(".json.tmp").write_text(text)
-    os.replace(config.with_suffix(".json.tmp"), config)
+    atomic_write(weights, lambda tmp: save_file(state, str(tmp), metadata={"molgen_model": name}))
+    atomic_write_text(config, text)
     return directory
 
 
@@ -211,6 +210,5 @@ def update_extra(path_or_name: str | os.PathLike, **values: Any) -> Path:
     header["extra"] = {**(header.get("extra") or {}), **values}
     path = _resolve(path_or_name) / CONFIG_FILE
     text = json.dumps(header, indent=2, sort_keys=True) + "\n"
-    path.with_suffix(".json.tmp").write_text(text)
-    os.replace(path.with_suffix(".json.tmp"), path)
+    atomic_write_text(path, text)
     return path

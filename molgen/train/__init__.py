@@ -5,7 +5,6 @@ modules (backbones, conformers) supply the loss and the data.
 """
 
 from molgen.train.checkpointing import (
-    atomic_write,
     capture_rng_state,
     load_training_state,
     restore_rng_state,
@@ -22,7 +21,6 @@ __all__ = [
     "MetricLogger",
     "TrainConfig",
     "Trainer",
-    "atomic_write",
     "capture_rng_state",
     "load_training_state",
     "move_to_device",

@@ -10,39 +10,23 @@ so a run killed while saving leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from molgen.io.atomic import atomic_write
+
 __all__ = [
-    "atomic_write",
     "capture_rng_state",
     "load_training_state",
     "restore_rng_state",
     "save_training_state",
     "write_config",
 ]
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def save_training_state(path: str | Path, state: Mapping[str, Any]) -> Path:

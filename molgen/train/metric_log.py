@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from molgen.train.checkpointing import atomic_write
+from molgen.io.atomic import atomic_write
 
 __all__ = ["MetricLogger", "read_log"]
 

@@ -40,6 +40,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
 from molgen.distributed import all_gather_object, init_distributed, wrap_ddp
+from molgen.seeding import mix_seed
 from molgen.train.checkpointing import (
     capture_rng_state,
     load_training_state,
@@ -114,11 +115,6 @@ def move_to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
-def _mixed_seed(*values: int) -> int:
-    """One 63-bit seed from several integers (seed, rank), without collisions."""
-    return int(np.random.SeedSequence(list(values)).generate_state(1, np.uint64)[0] >> 1)
-
-
 class Trainer:
     """Train ``model`` by minimising ``loss_fn`` over ``data``; see the module docstring.
 
@@ -171,7 +167,7 @@ class Trainer:
         )
         self.ema = EMA(self.model, config.ema_decay)
         self.generator = torch.Generator(device=self.device)
-        self.generator.manual_seed(_mixed_seed(config.seed, self.rank))
+        self.generator.manual_seed(mix_seed(config.seed, self.rank, bits=63))
         self.step = self.epoch = self.batch_in_epoch = 0
         self.seconds, self._nonfinite = 0.0, 0
         self.run_config = {
@@ -224,7 +220,7 @@ class Trainer:
             restore_rng_state(saved, self.generator)
         else:  # another world size or device type: the run continues, not bit-identically
             self.console.print(f"[yellow]world size or device changed; reseeding at {self.step}")
-            self.generator.manual_seed(_mixed_seed(self.config.seed, self.rank, self.step))
+            self.generator.manual_seed(mix_seed(self.config.seed, self.rank, self.step, bits=63))
 
     def warm_start(self, source: str) -> None:
         """Copy the tensors of a saved model into :attr:`model` (and the EMA) by name.
@@ -294,7 +290,7 @@ class Trainer:
             self.logger.truncate_after(self.step)
             self.console.print(f"resuming from {self.checkpoint_path} at step {self.step}")
         else:
-            seed = _mixed_seed(cfg.seed, self.rank)
+            seed = mix_seed(cfg.seed, self.rank, bits=63)
             torch.manual_seed(seed)
             np.random.seed(seed % 2**32)  # noqa: NPY002 (seed the global state)
             random.seed(seed)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from molgen.io.atomic import atomic_write
 from molgen.train import (
-    atomic_write,
     capture_rng_state,
     load_training_state,
     restore_rng_state,
