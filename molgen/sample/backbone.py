@@ -2,20 +2,21 @@ r"""Sample protein backbones by running the reverse SE(3) diffusion with a score
 
 From the prior at :math:`t = 1` (uniform rotations, centred Gaussian translations) to
 :math:`t_{\min}`, each step asks the network for scores and moves the frames with
-:meth:`molgen.diffusion.SE3Diffuser.reverse_step` (Euler-Maruyama for translations, a
-geodesic random walk for rotations; ``ode=True`` follows the probability-flow ODE instead).
-The network's previous :math:`\hat x_0` is fed back as self-conditioning. With ``restrain``
-(the default) each step's translation score is formed from :math:`\hat x_0` moved by
-:func:`molgen.sample.restraints.restrain_ca` (no CA atoms >= 3 residues apart closer than
-4.0 A, consecutive CA atoms 3.8 A apart), which steers the trajectory out of clashes and
-chain breaks that a network with a 16-neighbour view cannot see coming. The output is the
+:meth:`molgen.diffusion.SE3Diffuser.reverse_step`: for translations the exact Gaussian
+transition of the VP SDE given the clean estimate
+(:meth:`molgen.diffusion.R3Diffuser.reverse_step`), for rotations a geodesic random walk;
+``ode=True`` follows the probability-flow ODE instead. The network's previous
+:math:`\hat x_0` is fed back as self-conditioning. With ``restrain`` each step's
+translation score is formed from :math:`\hat x_0` moved by
+:func:`molgen.sample.restraints.restrain_ca` (:func:`_restrained_score`). The output is the
 network's clean-frame prediction :math:`(\hat R_0, \hat x_0)` at the last step, turned into
 N, CA, C, O atoms with O placed from the next N (and from the predicted :math:`\psi` at the
-C-terminus); with ``idealize`` (the default) those atoms are then moved to ideal covalent
-geometry by :func:`molgen.sample.idealize.idealize_backbone`.
+C-terminus); with ``idealize`` those atoms are then moved to ideal covalent geometry by
+:func:`molgen.sample.idealize.idealize_backbone`. Settings: :class:`BackboneSamplerConfig`;
+what each default was measured to do: the model card.
 
 Samples of all requested lengths are batched together (sorted by length, padded with a
-mask), so a batch of 8 chains of 80 residues costs one network call per step.
+mask), one network call per step and batch.
 """
 
 from __future__ import annotations

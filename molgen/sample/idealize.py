@@ -1,9 +1,8 @@
 r"""Restrained idealisation of backbone covalent geometry (Angstrom, radians).
 
 The score network predicts every residue frame on its own, so consecutive residues of a
-sample are joined by peptide bonds that are off by a few tenths of an Angstrom (C-N standard
-deviation about 0.28 A against Engh & Huber's 0.023 A), which fails every bond-length and
-bond-angle check. :func:`idealize_backbone` moves the N, CA and C atoms to the minimum of
+sample are joined by peptide bonds that are off by tenths of an Angstrom.
+:func:`idealize_backbone` moves the N, CA and C atoms to the minimum of
 
 .. math::
 
@@ -22,26 +21,19 @@ of a planar peptide, trans (3.82 A) or cis (2.80 A) as the input's :math:`\omega
 between bonds :math:`a, b` gets :math:`d_0^2 = a^2 + b^2 - 2ab\cos\gamma` and width
 :math:`s = ab\sin\gamma\,s_\gamma / d_0`. The tether to the input (:math:`s_{pos}` = 0.2 A)
 keeps the fold; the dihedral term (:math:`s_\theta` = 5 deg) keeps the input's
-:math:`\phi, \psi`, so the bond corrections are not paid for in Ramachandran angles (without
-it, a fifth of a point of favoured residues was lost per ten); the last term pushes backbone
-atoms (N, CA, C and O, O rebuilt from the current atoms as below) of residues >= 3 apart to
-at least :math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A closer, for
-hydrogen bonds): the heavy-atom clash check's 0.4 A overlap less a margin, :math:`s_c` =
-0.05 A, over the residue pairs among each CA's 16 nearest, found once in the input. For
-CA...CA this is 3.15 A, the CA clash check's 3.0 A plus the margin. On 16 samples of 100
-residues from the network (steps 40,400-42,600), CA atoms alone in this term (at 3.2 A) left
-every chain failing the heavy-atom clash check (about 18% of residues with an overlap >= 0.4
-A, most of them O against CA or C three to four residues on, or between packed segments);
-with all four atoms none fails, Ramachandran-favoured residues stay within 0.002 and DSSP
-helix drops by about 0.007. Because O follows CA, C and N(+1) at a fixed CA-C-O angle,
-pushing O bends CA-C-N; the O...N(+1) term keeps O-C-N within its Engh & Huber width
-(without it 3 of those 16 chains failed the bond-angle check).
-O is then rebuilt in the plane of CA, C, N(+1) (or, without a successor, at the input's
+:math:`\phi, \psi`; the last term pushes backbone atoms (N, CA, C and O, O rebuilt from
+the current atoms as below) of residues >= 3 apart to at least
+:math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A closer, for
+hydrogen bonds; :func:`molgen.checks.clashes.clash_limits`), :math:`s_c` = 0.05 A, over the
+residue pairs among each CA's 16 nearest, found once in the input (CA...CA: 3.15 A). The
+O...N(+1) term holds O-C-N, which pushing O would otherwise bend. What each term was
+measured to do: the backbone model card (``molgen/weights/backbone/MODEL_CARD.md``,
+"Sampler settings"). O is then rebuilt in the plane of CA, C, N(+1) (or, without a
+successor, at the input's
 N-CA-C-O dihedral).
 
-Written here because the field's relaxation tools (Rosetta, OpenMM with a force field) need
-side chains and hydrogens; this acts on bare, batched, masked backbones and costs a few
-seconds per batch. Minimised with L-BFGS in float64.
+Acts on bare, batched, masked backbones (no side chains or hydrogens needed); minimised with
+L-BFGS in float64.
 """
 
 from __future__ import annotations
