@@ -38,6 +38,7 @@ from molgen.errors import InputError
 __all__ = ["CHECK_NAMES", "check_molecule", "check_conformers"]
 
 CHECK_NAMES = (
+    "atoms_present",
     "sanitization",
     "single_fragment",
     "bond_lengths",
@@ -104,6 +105,7 @@ class _Checker:
         conformer = self.mol.GetConformer(conf_id)
         record: dict = {
             "conformer_id": int(conformer.GetId()),
+            "atoms_present": self.mol.GetNumAtoms() > 0,  # an empty record never passes
             "sanitization": self.sanitized is not None,
             "single_fragment": self.num_fragments <= 1,
             "num_fragments": self.num_fragments,

@@ -84,7 +84,7 @@ def test_unsanitisable_molecule_gives_record_not_error(ibuprofen):
     """Sanitisation failure: sanitization False, geometry checks None (not evaluated)."""
     record = check_molecule(dist.break_valence(ibuprofen), reference=ibuprofen)
     assert record["sanitization"] is False
-    for name in CHECK_NAMES[2:]:
+    for name in CHECK_NAMES[3:]:  # after atoms_present, sanitization, single_fragment
         assert record[name] is None, name
 
 
@@ -126,3 +126,14 @@ def test_check_conformers_gives_one_record_per_conformer():
     assert [r["checks_passed"] for r in records] == [True, False, True]
     assert records[1]["failed_checks"] == ["bond_lengths"]
     assert records[1] == check_molecule(mol, 1, reference=Chem.MolFromSmiles(IBUPROFEN))
+
+
+def test_record_without_atoms_never_passes():
+    """A 0-atom SDF record (counts line 0 0) with its empty conformer fails "atoms_present"."""
+    from rdkit import Chem
+
+    block = "empty\n     RDKit          3D\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n"
+    mol = Chem.MolFromMolBlock(block)
+    assert mol is not None and mol.GetNumAtoms() == 0 and mol.GetNumConformers() == 1
+    record = check_molecule(mol)
+    assert not record["checks_passed"] and "atoms_present" in record["failed_checks"]
