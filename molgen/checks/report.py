@@ -17,10 +17,12 @@ from molgen.errors import InputError
 from molgen.io.files import structure_kind
 
 __all__ = [
+    "HEADLINE_COLUMNS",
     "check_file",
     "check_molecule_file",
     "check_paths",
     "check_protein_file",
+    "format_cell",
     "run_checks",
     "summary_tables",
 ]
@@ -121,8 +123,8 @@ def run_checks(
     return records
 
 
-_PROTEIN_COLUMNS = {
-    "n_residues": "L",
+#: Headline backbone check columns and their short table headers.
+HEADLINE_COLUMNS = {
     "ca_break_fraction": "break",
     "ca_clash_fraction": "clash",
     "rama_favoured_fraction": "rama",
@@ -130,12 +132,14 @@ _PROTEIN_COLUMNS = {
     "strand_fraction": "E",
     "rg_ratio": "Rg",
 }
+_PROTEIN_COLUMNS = {"n_residues": "L", **HEADLINE_COLUMNS}
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any, missing: str = "") -> str:
+    """A table cell: floats to two decimals, ``missing`` for None."""
     if isinstance(value, float):
         return f"{value:.2f}"
-    return "" if value is None else str(value)
+    return missing if value is None else str(value)
 
 
 def _verdict(record: dict[str, Any]) -> str:
@@ -165,7 +169,7 @@ def summary_tables(records: Sequence[dict[str, Any]]) -> list:
             table.add_column(header, no_wrap=header != "file", overflow="fold")
         table.add_column("checks", overflow="fold")
         for record in rows:
-            cells = [_cell(record.get(key)) for key in columns]
+            cells = [format_cell(record.get(key)) for key in columns]
             cells[0] = Path(cells[0]).name
             table.add_row(*cells, _verdict(record))
         tables.append(table)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from molgen.checks import check_backbone
+from molgen.checks.report import HEADLINE_COLUMNS, format_cell
 from molgen.checks.secondary import blueprint_agreement
 from molgen.errors import InputError
 from molgen.io.tables import atomic_write_text, write_records
@@ -116,17 +117,7 @@ def summarise_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     return rows
 
 
-_TABLE_HEADERS = {
-    "length": "L",
-    "samples": "n",
-    "ca_break_fraction": "break",
-    "ca_clash_fraction": "clash",
-    "rama_favoured_fraction": "rama",
-    "helix_fraction": "H",
-    "strand_fraction": "E",
-    "rg_ratio": "Rg",
-    "checks_passed": "pass",
-}
+_TABLE_HEADERS = {"length": "L", "samples": "n", **HEADLINE_COLUMNS, "checks_passed": "pass"}
 
 
 def summary_table(rows: Sequence[dict[str, Any]], title: str):
@@ -137,11 +128,5 @@ def summary_table(rows: Sequence[dict[str, Any]], title: str):
     for header in _TABLE_HEADERS.values():
         table.add_column(header, justify="right")
     for row in rows:
-        table.add_row(*(_format(row[key]) for key in _TABLE_HEADERS))
+        table.add_row(*(format_cell(row[key], "-") for key in _TABLE_HEADERS))
     return table
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "-" if value is None else str(value)

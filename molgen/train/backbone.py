@@ -18,7 +18,6 @@ weights as safetensors + JSON config (:func:`molgen.models.save`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,9 +27,9 @@ import torch
 
 from molgen.datasets import LengthBucketSampler, PDBChains, collate_backbones
 from molgen.errors import InputError
-from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
+from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
-from molgen.train.config import build_section, read_sections, resolve_data_path, trained_with
+from molgen.train.config import build_section, read_sections, resolve_data_path
 from molgen.train.trainer import TrainConfig, Trainer
 
 __all__ = ["DataConfig", "load_training_config", "train_backbone"]
@@ -115,10 +114,4 @@ def train_backbone(
         quiet=quiet,
         run_config=run_config,
     )
-    summary = trainer.fit()
-    export = Path(out_dir) / "model"
-    if trainer.is_main:
-        extra = {"step": trainer.step, "seconds": trainer.seconds, "last_metrics": summary}
-        extra["trained_with"] = trained_with("backbone", dataclasses.asdict(loss_cfg))
-        save(trainer.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
-    return export
+    return trainer.fit_and_export("backbone", dataclasses.asdict(loss_cfg))

@@ -20,7 +20,6 @@ end, ``model/`` with the EMA weights (:func:`molgen.models.save`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,8 +30,8 @@ import torch
 from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.errors import InputError
-from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig, save
-from molgen.train.config import build_section, read_sections, resolve_data_path, trained_with
+from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig
+from molgen.train.config import build_section, read_sections, resolve_data_path
 from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss
 from molgen.train.trainer import TrainConfig, Trainer
 
@@ -121,10 +120,4 @@ def train_conformer(
         quiet=quiet,
         run_config=run_config,
     )
-    summary = trainer.fit()
-    export = Path(out_dir) / "model"
-    if trainer.is_main:
-        extra = {"step": trainer.step, "seconds": trainer.seconds, "last_metrics": summary}
-        extra["trained_with"] = trained_with("conformer", dataclasses.asdict(loss_cfg))
-        save(trainer.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
-    return export
+    return trainer.fit_and_export("conformer", dataclasses.asdict(loss_cfg))

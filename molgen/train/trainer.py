@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import json
 import math
 import random
 import time
@@ -349,3 +350,19 @@ class Trainer:
         model = copy.deepcopy(self.model)
         self.ema.copy_to(model)
         return model
+
+    def fit_and_export(self, task: str, loss: Mapping[str, Any]) -> Path:
+        """:meth:`fit`, then (on rank 0) save the EMA weights to ``out_dir/model`` with the
+        step, seconds, last metrics and the loss settings that samplers read back
+        (``extra["trained_with"]``, :func:`molgen.train.config.trained_with`). Returns the
+        model folder."""
+        from molgen.models import save
+        from molgen.train.config import trained_with
+
+        summary = self.fit()
+        export = self.out_dir / "model"
+        if self.is_main:
+            extra = {"step": self.step, "seconds": self.seconds, "last_metrics": summary}
+            extra["trained_with"] = trained_with(task, loss)
+            save(self.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
+        return export
