@@ -150,13 +150,11 @@ def sample_backbone_command(
 ) -> None:
     """Generate protein backbones: one PDB per sample (N, CA, C, O; chain A; glycines),
     report.csv with molgen's checks for each, config.json with the settings."""
-    from molgen.io.blueprint import parse_blueprint, read_blueprint_file
+    from molgen.io.blueprint import gather_blueprints
     from molgen.sample.output import summary_table
     from molgen.sample.run import run_backbone_sampling
 
-    blueprints = [parse_blueprint(text) for text in ss or []]
-    if ss_file is not None:
-        blueprints += read_blueprint_file(ss_file)
+    blueprints = gather_blueprints(ss or [], ss_file)
     config = BackboneSamplerConfig(
         model=model, lengths=list(length or []), blueprints=blueprints, num=num, steps=steps,
         noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,

@@ -9,6 +9,7 @@ As integers (network input) ``X, H, E, L = 0, 1, 2, 3``, so 0 also serves as pad
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -90,4 +91,15 @@ def read_blueprint_file(path: str | os.PathLike) -> list[str]:
             blueprints.append(parse_blueprint(line, f"{path}:{number}"))
     if not blueprints:
         raise InputError("no blueprint in the file", path)
+    return blueprints
+
+
+def gather_blueprints(
+    texts: Sequence[str] = (), path: str | os.PathLike | None = None
+) -> list[str]:
+    """Blueprints given as text (each checked by :func:`parse_blueprint`) followed by those of
+    a blueprint file (:func:`read_blueprint_file`), as ``--ss`` and ``--ss-file`` give them."""
+    blueprints = [parse_blueprint(text) for text in texts]
+    if path is not None:
+        blueprints += read_blueprint_file(path)
     return blueprints
