@@ -51,7 +51,7 @@ def main(out_dir: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for sigma, color in zip(SIGMAS, colors, strict=True):
-        score = SO3Diffuser.score(
+        score = SO3Diffuser.kernel_score(
             omega[:, None] * torch.tensor([1.0, 0, 0], dtype=omega.dtype), sigma
         )
         ax.plot(omega.numpy(), score[:, 0].numpy(), color=color, label=f"sigma = {sigma}")

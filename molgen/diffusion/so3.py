@@ -42,7 +42,7 @@ from molgen.diffusion.igso3 import (
     igso3_tables,
 )
 from molgen.diffusion.r3 import Time, expand_time
-from molgen.geometry import random_rotation, rotvec_to_matrix
+from molgen.geometry import matrix_to_rotvec, random_rotation, rotvec_to_matrix
 
 __all__ = ["SO3Diffuser"]
 
@@ -116,8 +116,15 @@ class SO3Diffuser:
             sigma = sigma.to(torch.get_default_dtype())
         return igso3_sample(sigma.expand(n), generator)
 
+    def score(self, rot_t: torch.Tensor, rot_0: torch.Tensor, t: Time) -> torch.Tensor:
+        r"""Score :math:`\nabla\log p_t(R_t \mid R_0)` in the local frame of :math:`R_t`
+        (radian^-1, ``(..., 3)``): :meth:`kernel_score` of :math:`\log(R_0^T R_t)` at
+        :math:`\sigma(t)`; ``t`` is a number or a prefix of the batch shape."""
+        sigma = self.sigma(expand_time(t, rot_t.shape[:-2], rot_t))
+        return self.kernel_score(matrix_to_rotvec(rot_0.transpose(-1, -2) @ rot_t), sigma)
+
     @staticmethod
-    def score(rotvec: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+    def kernel_score(rotvec: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
         r"""Score :math:`f'(\omega)/f(\omega)\,v/\omega` of IGSO(3) at :math:`\exp(\hat v)`.
 
         ``rotvec`` :math:`v` has shape ``(..., 3)`` (radians); ``sigma`` broadcasts to
@@ -161,7 +168,7 @@ class SO3Diffuser:
         """
         sigma = self.sigma(expand_time(t, rot_0.shape[:-2], rot_0))
         v = igso3_sample(sigma, generator)
-        return rot_0 @ rotvec_to_matrix(v), self.score(v, sigma)
+        return rot_0 @ rotvec_to_matrix(v), self.kernel_score(v, sigma)
 
     def reverse_step(
         self,

@@ -96,9 +96,14 @@ class TorusDiffuser:
         r""":math:`\log p_\sigma(x)` of the wrapped normal; ``x`` in radians (any real)."""
         return _log_density_and_score(x, torch.as_tensor(sigma))[0]
 
+    def score(self, x_t: torch.Tensor, x_0: torch.Tensor, t: Time) -> torch.Tensor:
+        r"""Score :math:`\partial_{x_t}\log p_t(x_t \mid x_0)` (radian^-1, shaped like
+        ``x_t``): :meth:`kernel_score` of :math:`x_t - x_0` at :math:`\sigma(t)`."""
+        return self.kernel_score(x_t - x_0, self.sigma(expand_time(t, x_t.shape, x_t)))
+
     @staticmethod
-    def score(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
-        r""":math:`\partial_x \log p_\sigma(x)` (radian^-1)."""
+    def kernel_score(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+        r""":math:`\partial_x \log p_\sigma(x)` of the wrapped normal (radian^-1)."""
         return _log_density_and_score(x, torch.as_tensor(sigma))[1]
 
     @staticmethod
@@ -146,7 +151,7 @@ class TorusDiffuser:
         """
         sigma = self.sigma(expand_time(t, x0.shape, x0))
         z = torch.randn(x0.shape, dtype=x0.dtype, device=x0.device, generator=generator)
-        return wrap_angle(x0 + sigma * z), self.score(sigma * z, sigma)
+        return wrap_angle(x0 + sigma * z), self.kernel_score(sigma * z, sigma)
 
     def reverse_step(
         self,

@@ -294,7 +294,7 @@ class FrameScoreNetwork(nn.Module):
         sigma_rot = self.diffuser.so3.sigma(t[batch])  # [N], radians
         w = sigma_rot[:, None] * (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3]
         rot0 = rot @ rotvec_to_matrix(w)  # [N, 3, 3]
-        rot_score = self.diffuser.so3.score(-w, sigma_rot)  # [N, 3]
+        rot_score = self.diffuser.so3.kernel_score(-w, sigma_rot)  # [N, 3]
         psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
         shape = (b, length)
         step = cfg.trans_scale * self.diffuser.r3.marginal(t[batch])[1]  # [N], Angstrom

@@ -102,6 +102,6 @@ def torsion_errors(pred: Tensor, delta: Tensor, sigma_t: Tensor) -> tuple[Tensor
     r"""Score errors ``[T]`` of predicted torsion scores ``pred`` (radian^-1) for the changes
     ``delta`` at noise ``sigma_t`` (radians): :math:`(\hat s - s)^2/\mathbb E[s^2]`, and the
     same for a model predicting zero, :math:`s^2/\mathbb E[s^2]`."""
-    target = TorusDiffuser.score(delta, sigma_t)  # [T], radian^-1
+    target = TorusDiffuser.kernel_score(delta, sigma_t)  # [T], radian^-1
     norm = TorusDiffuser.score_norm(sigma_t)  # [T], radian^-2
     return (pred - target) ** 2 / norm, target**2 / norm

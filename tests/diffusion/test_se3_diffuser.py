@@ -48,7 +48,7 @@ def test_sample_marginal_targets_and_centring(padded_frames):
     assert _centroid(out.trans_score, mask).abs().max() < 1e-12
     v = matrix_to_rotvec(rot_0.mT @ out.rot_t)
     sigma = se3.so3.sigma(t)[:, None].expand(mask.shape)
-    assert torch.allclose(out.rot_score[mask], se3.so3.score(v, sigma)[mask], atol=1e-8)
+    assert torch.allclose(out.rot_score[mask], se3.so3.kernel_score(v, sigma)[mask], atol=1e-8)
     pad = ~mask
     assert torch.equal(out.rot_t[pad], rot_0[pad]) and torch.equal(out.trans_t[pad], x0c[pad])
     assert (out.rot_score[pad] == 0).all() and (out.trans_score[pad] == 0).all()

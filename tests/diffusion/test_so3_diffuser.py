@@ -49,15 +49,17 @@ def test_score_is_gradient_of_log_density_on_the_group():
         return SO3Diffuser.angle_density(omega, sigma).log() - torch.log(1 - torch.cos(omega))
 
     fd = (log_f(h) - log_f(-h)) / (2 * h)
-    assert torch.allclose((SO3Diffuser.score(v, sigma) * u).sum(-1), fd, atol=1e-6, rtol=1e-6)
+    assert torch.allclose(
+        (SO3Diffuser.kernel_score(v, sigma) * u).sum(-1), fd, atol=1e-6, rtol=1e-6
+    )
 
 
 def test_score_folds_angles_beyond_pi():
     """A rotation vector of angle w > pi and its equivalent -(2 pi - w) n have the same score."""
     n = torch.nn.functional.normalize(torch.tensor([[1.0, -2.0, 0.5]], dtype=F64), dim=-1)
     for w in (3.3, 4.0, 6.0):
-        a = SO3Diffuser.score(n * w, 0.8)
-        b = SO3Diffuser.score(-n * (2 * math.pi - w), 0.8)
+        a = SO3Diffuser.kernel_score(n * w, 0.8)
+        b = SO3Diffuser.kernel_score(-n * (2 * math.pi - w), 0.8)
         assert torch.allclose(a, b, atol=1e-12)
 
 
@@ -66,7 +68,7 @@ def test_score_norm_matches_monte_carlo():
     g = torch.Generator().manual_seed(4)
     for sigma in (0.1, 0.5, 1.0):
         v = SO3Diffuser.sample_igso3(sigma, 50000, generator=g, dtype=F64)
-        sq = (SO3Diffuser.score(v, sigma) ** 2).sum(-1)
+        sq = (SO3Diffuser.kernel_score(v, sigma) ** 2).sum(-1)
         err = sq.std() / math.sqrt(len(sq))
         assert abs(sq.mean() - SO3Diffuser.score_norm(torch.tensor(sigma, dtype=F64))) < 4 * err
 
@@ -80,7 +82,7 @@ def test_sample_marginal_geodesic_distance_and_score(igso3_angle_cdf):
     rot_t, score = so3.sample_marginal(rot_0, t, generator=g)
     v = matrix_to_rotvec(rot_0.mT @ rot_t)
     sigma = so3.sigma(t)[:, None].expand(200, 100)
-    assert torch.allclose(score, so3.score(v, sigma), atol=1e-8)
+    assert torch.allclose(score, so3.kernel_score(v, sigma), atol=1e-8)
     # Angles for one fixed time follow the IGSO(3) CDF.
     rot_t, _ = so3.sample_marginal(rot_0, 0.5, generator=g)
     angles = rotation_angle(rot_0.mT @ rot_t).flatten().numpy()
@@ -142,7 +144,7 @@ def test_reverse_time_recovers_concentrated_igso3(ode, igso3_angle_cdf):
     times = _log_sigma_times(so3, 500)
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         sigma = torch.sqrt(s0**2 + so3.sigma(t) ** 2)
-        score = so3.score(matrix_to_rotvec(target.mT @ rot), sigma)
+        score = so3.kernel_score(matrix_to_rotvec(target.mT @ rot), sigma)
         rot = so3.reverse_step(rot, score, t, (t - t_next).item(), generator=g, ode=ode)
     angles = rotation_angle(target.mT @ rot).numpy()
     cdf = igso3_angle_cdf(math.hypot(s0, so3.min_sigma))

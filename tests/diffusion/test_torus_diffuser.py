@@ -52,7 +52,9 @@ def test_score_matches_autograd(sigma):
     """score(x, sigma) equals the autograd derivative of log_density (float64)."""
     x = torch.linspace(-3.1, 3.1, 201, dtype=F64, requires_grad=True)
     (grad,) = torch.autograd.grad(TorusDiffuser.log_density(x, sigma).sum(), x)
-    assert torch.allclose(TorusDiffuser.score(x.detach(), sigma), grad, rtol=1e-9, atol=1e-12)
+    assert torch.allclose(
+        TorusDiffuser.kernel_score(x.detach(), sigma), grad, rtol=1e-9, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("sigma", [0.1, 1.0, 2.5])
@@ -63,7 +65,7 @@ def test_score_matches_finite_differences(sigma):
     fd = (TorusDiffuser.log_density(x + h, sigma) - TorusDiffuser.log_density(x - h, sigma)) / (
         2 * h
     )
-    s = TorusDiffuser.score(x, sigma)
+    s = TorusDiffuser.kernel_score(x, sigma)
     assert ((fd - s).abs() / s.abs().clamp_min(1e-3)).max() < 1e-6
 
 
@@ -82,7 +84,7 @@ def test_score_norm_matches_monte_carlo(sigma):
     """score_norm(sigma) = E[s^2] against 100,000 samples (4 std errors)."""
     g = torch.Generator().manual_seed(6)
     x = TorusDiffuser.sample(torch.tensor(sigma, dtype=F64), 100000, generator=g)
-    sq = TorusDiffuser.score(x, sigma) ** 2
+    sq = TorusDiffuser.kernel_score(x, sigma) ** 2
     expected = TorusDiffuser.score_norm(torch.tensor(sigma, dtype=F64))
     assert abs(sq.mean() - expected) < 4 * sq.std() / math.sqrt(len(sq))
 
@@ -95,7 +97,7 @@ def test_sample_marginal_score_and_prior():
     t = torch.rand(50, dtype=F64, generator=g)
     x_t, s = torus.sample_marginal(x0, t, generator=g)
     assert (x_t > -math.pi).all() and (x_t <= math.pi).all()
-    assert torch.allclose(s, torus.score(x_t - x0, torus.sigma(t)[:, None]), atol=1e-9)
+    assert torch.allclose(s, torus.kernel_score(x_t - x0, torus.sigma(t)[:, None]), atol=1e-9)
     prior = torus.sample_prior(20000, dtype=F64, generator=g).numpy()
     assert stats.kstest(prior, stats.uniform(-math.pi, 2 * math.pi).cdf).pvalue > 0.01
 
@@ -105,7 +107,7 @@ def _mixture_score(torus, x, t, weights, means, stds):
     sig = torch.sqrt(stds**2 + torus.sigma(t) ** 2)
     diff = x[:, None] - means
     log_w = torch.log(weights) + torus.log_density(diff, sig)
-    return (torch.softmax(log_w, -1) * torus.score(diff, sig)).sum(-1)
+    return (torch.softmax(log_w, -1) * torus.kernel_score(diff, sig)).sum(-1)
 
 
 @pytest.mark.slow

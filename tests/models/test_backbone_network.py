@@ -66,7 +66,8 @@ def test_mixed_length_batch_matches_single_chains(val_backbones):
 
 def test_scores_are_diffuser_scores_at_predicted_x0(val_backbones):
     """trans_score = R3Diffuser.score(centre(x_t), centre(x0), t) and rot_score =
-    SO3Diffuser.score(log(R0^T R_t), sigma(t)): the x0 outputs and the scores agree (float64)."""
+    SO3Diffuser.kernel_score(log(R0^T R_t), sigma(t)): the x0 outputs and the scores agree
+    (float64)."""
     net = small_network(torch.float64)
     inp = noised_batch(short_chains(val_backbones, 3), TIMES, torch.float64)
     with torch.no_grad():
@@ -79,7 +80,7 @@ def test_scores_are_diffuser_scores_at_predicted_x0(val_backbones):
     assert (out["trans_score"][mask] - trans).abs().max() < 1e-9
     noise = matrix_to_rotvec(out["R0"].transpose(-1, -2) @ inp["R"])[mask]
     sigma = so3.sigma(t.expand(mask.shape))[mask]
-    assert (out["rot_score"][mask] - so3.score(noise, sigma)).abs().max() < 1e-8
+    assert (out["rot_score"][mask] - so3.kernel_score(noise, sigma)).abs().max() < 1e-8
     assert (out["psi"][mask].norm(dim=-1) - 1).abs().max() < 1e-12
 
 

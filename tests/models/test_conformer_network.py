@@ -168,7 +168,7 @@ def test_gradients_finite_near_both_ends_of_time(mols, t: float) -> None:
     sigma = diffuser.sigma(torch.full((2,), t))  # [G]
     sigma_tor = sigma[batch.batch[batch.torsion_index[:, 1]]]  # [T]
     noise = sigma_tor * torch.randn(len(sigma_tor))
-    target = diffuser.score(noise, sigma_tor)
+    target = diffuser.kernel_score(noise, sigma_tor)
     out = net(batch, sigma)
     loss = ((out - target) ** 2 / diffuser.score_norm(sigma_tor)).sum()
     loss.backward()

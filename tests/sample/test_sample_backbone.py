@@ -51,7 +51,7 @@ class ExactScoreModel(torch.nn.Module):
         psi[..., 0] = 1.0
         return {
             "trans_score": trans * mask[..., None],
-            "rot_score": self.diffuser.so3.score(v, sigma) * mask[..., None],
+            "rot_score": self.diffuser.so3.kernel_score(v, sigma) * mask[..., None],
             "psi": psi, "x0": x, "R0": R,
         }  # fmt: skip
 

@@ -124,7 +124,7 @@ class PointMassScore(nn.Module):
     def forward(self, data, sigma):
         theta = torsion_angles(data.pos.double(), data.torsion_index)
         target = self.theta0.repeat(data.num_graphs)
-        return TorusDiffuser.score(wrap_angle(theta - target), sigma).to(data.pos.dtype)
+        return TorusDiffuser.kernel_score(wrap_angle(theta - target), sigma).to(data.pos.dtype)
 
 
 @pytest.mark.parametrize("ode", [False, True])

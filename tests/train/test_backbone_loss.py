@@ -35,7 +35,7 @@ class Oracle(torch.nn.Module):
         return {
             "x0": x0,
             "R0": self.rot_0,
-            "rot_score": self.diffuser.so3.score(v, sigma),
+            "rot_score": self.diffuser.so3.kernel_score(v, sigma),
             "psi": self.psi,
             "trans_score": torch.zeros_like(x_t),
         }

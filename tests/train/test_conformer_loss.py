@@ -39,7 +39,7 @@ class Oracle(nn.Module):
     def forward(self, data, sigma):
         sigma_t = sigma[data.batch[data.torsion_index[:, 1]]]
         delta = wrap_angle(torsion_angles(data.pos, data.torsion_index) - self.theta0)
-        return TorusDiffuser.score(delta, sigma_t) + 0 * self.weight
+        return TorusDiffuser.kernel_score(delta, sigma_t) + 0 * self.weight
 
 
 class Zero(nn.Module):
