@@ -15,13 +15,22 @@ Rules applied by :func:`read_structure`:
   hetero groups (ligands, ions) are ignored;
 - alternate locations: the highest-occupancy altloc of each atom (Bio.PDB's choice, first
   altloc on ties); for residues with alternative residue names (point mutations) the one with
-  the highest mean occupancy.
+  the highest mean occupancy. A blank PDB occupancy is read as 1.0; one that is not a finite
+  number >= 0 is refused, naming the line.
+
+Size limits (:func:`read_text`, also used for SDF): at most ``MOLGEN_MAX_INPUT_MB`` MiB of
+text (default 64, after gunzipping; a gzip bomb stops there) and at most
+:data:`MAX_ATOMS` atom records per structure file; only regular files are read (not
+``/dev/zero`` or a pipe).
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +40,23 @@ from Bio.PDB import MMCIFParser, PDBParser
 
 from molgen.errors import InputError
 
-__all__ = ["BACKBONE_ATOMS", "Protein", "read_structure", "read_text", "structure_format"]
+__all__ = [
+    "BACKBONE_ATOMS",
+    "MAX_ATOMS",
+    "Protein",
+    "max_input_bytes",
+    "read_structure",
+    "read_text",
+    "structure_format",
+]
 
 BACKBONE_ATOMS = ("N", "CA", "C", "O")
 _FORMATS = {".pdb": "pdb", ".ent": "pdb", ".cif": "mmcif", ".mmcif": "mmcif"}
+#: Default input size limit (MiB of text after decompression); ``MOLGEN_MAX_INPUT_MB`` wins.
+DEFAULT_MAX_INPUT_MB = 64
+#: Most ATOM/HETATM records read from one structure file (a 64 MiB PDB holds about 800,000;
+#: Bio.PDB needs about 1 kB of memory per atom).
+MAX_ATOMS = 500_000
 
 
 @dataclass(eq=False)
@@ -115,16 +137,38 @@ def structure_format(path: str | Path) -> str:
     return _FORMATS[suffixes[-1]]
 
 
-def read_text(path: Path) -> str:
-    """File content as text, gunzipped when the name ends in ``.gz``."""
+def max_input_bytes() -> int:
+    """The input size limit in bytes: ``$MOLGEN_MAX_INPUT_MB`` MiB, default 64."""
+    value = os.environ.get("MOLGEN_MAX_INPUT_MB", "")
     try:
-        data = path.read_bytes()
-        if path.suffix.lower() == ".gz":
-            data = gzip.decompress(data)
+        megabytes = float(value) if value else DEFAULT_MAX_INPUT_MB
+    except ValueError:
+        raise InputError(f"MOLGEN_MAX_INPUT_MB must be a number, got {value!r}") from None
+    return int(megabytes * 2**20)
+
+
+def read_text(path: Path) -> str:
+    """File content as text, gunzipped when the name ends in ``.gz``, within the size limit."""
+    limit = max_input_bytes()
+    if path.exists() and not path.is_file():
+        raise InputError("not a regular file", path)
+    try:
+        with path.open("rb") as raw:
+            if path.suffix.lower() == ".gz":
+                with gzip.GzipFile(fileobj=raw) as stream:
+                    data = stream.read(limit + 1)
+            else:
+                data = raw.read(limit + 1)
     except FileNotFoundError:
         raise InputError("file not found", path) from None
-    except (OSError, EOFError) as exc:  # unreadable, not gzip, truncated gzip stream
+    except (OSError, EOFError, zlib.error) as exc:  # unreadable, not gzip, corrupt stream
         raise InputError(f"cannot read file ({exc})", path) from None
+    if len(data) > limit:
+        raise InputError(
+            f"larger than the input limit of {limit / 2**20:g} MiB of text (after "
+            "decompression); set MOLGEN_MAX_INPUT_MB to read it",
+            path,
+        )
     if not data.strip():
         raise InputError("file is empty", path)
     try:
@@ -133,11 +177,35 @@ def read_text(path: Path) -> str:
         raise InputError("not a text file (binary content)", path) from None
 
 
-def _check_pdb_lines(text: str, path: Path) -> None:
-    """Reject ATOM/HETATM records cut short before the end of their coordinates (column 54)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(("ATOM  ", "HETATM")) and len(line.rstrip()) < 54:
+def _count_atoms(text: str, path: Path) -> None:
+    """Refuse files with more than :data:`MAX_ATOMS` ATOM/HETATM records (PDB or mmCIF)."""
+    count = text.count("\nATOM") + text.count("\nHETATM") + text.startswith(("ATOM", "HETATM"))
+    if count > MAX_ATOMS:
+        raise InputError(f"{count} atom records, more than the limit of {MAX_ATOMS}", path)
+
+
+def _validated_pdb_text(text: str, path: Path) -> str:
+    """PDB text with atom records checked: none cut short before the end of its coordinates
+    (column 54); occupancies (columns 55-60) blank (read as 1.00) or finite and >= 0."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.startswith(("ATOM  ", "HETATM")):
+            continue
+        if len(line.rstrip()) < 54:
             raise InputError(f"line {number}: truncated atom record {line.strip()!r}", path)
+        field = line[54:60]
+        if not field.strip():
+            lines[number - 1] = line[:54].ljust(54) + "  1.00" + line[60:]
+            continue
+        try:
+            occupancy = float(field)
+        except ValueError:
+            occupancy = float("nan")
+        if not (np.isfinite(occupancy) and occupancy >= 0):
+            raise InputError(
+                f"line {number}: occupancy {field.strip()!r} is not a number >= 0", path
+            )
+    return "\n".join(lines) + "\n"
 
 
 def _selected(residue):
@@ -208,14 +276,17 @@ def read_structure(path: str | Path, chain: str | None = None, model: int = 0) -
     path = Path(path)
     fmt = structure_format(path)
     text = read_text(path)
+    _count_atoms(text, path)
     name = path.name.split(".")[0]
     if fmt == "pdb":
-        _check_pdb_lines(text, path)
+        text = _validated_pdb_text(text, path)
         parser = PDBParser(QUIET=True)
     else:
         parser = MMCIFParser(QUIET=True)
     try:
-        structure = parser.get_structure(name, io.StringIO(text))
+        with warnings.catch_warnings():  # Bio warns (overflowing floats, ...) on stderr
+            warnings.simplefilter("ignore")
+            structure = parser.get_structure(name, io.StringIO(text))
     except Exception as exc:  # Bio.PDB raises many types (ValueError, KeyError, ...) on bad input
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, IndexError):  # a row of the mmCIF atom table is cut short

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import mdtraj
 import numpy as np
@@ -11,6 +12,8 @@ from structure_files import TMTOOLS_DATA, real_cif_files, real_pdb_files
 
 from molgen.errors import InputError
 from molgen.io import Protein, read_structure, structure_format
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 def _atom_line(line: str, *, altloc=None, occupancy=None, x_shift=0.0) -> str:
@@ -246,3 +249,69 @@ def test_protein_masks_nan_atoms():
     np.testing.assert_array_equal(protein.atom_mask, [[1, 1, 1, 1], [1, 1, 1, 0]])
     masked = Protein("AG", np.arange(24.0).reshape(2, 4, 3), atom_mask=protein.atom_mask)
     assert np.isnan(masked.atoms[1, 3]).all() and np.array_equal(masked.residue_numbers, [1, 2])
+
+
+def test_corrupt_gzip_and_special_files_are_input_errors(tmp_path):
+    """A gzip whose deflate stream is corrupt, a link to /dev/zero and a folder named .pdb: one
+    InputError each (no zlib.error, no endless read)."""
+    import gzip
+
+    from molgen.io.structure import read_structure as read
+
+    data = bytearray(gzip.compress((DATA_DIR / "examples" / "1s3v.pdb").read_bytes()))
+    data[200:260] = bytes(range(60))  # inside the deflate stream
+    bad = tmp_path / "bad.pdb.gz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="cannot read file"):
+        read(bad)
+    zero = tmp_path / "zero.pdb"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="not a regular file"):
+        read(zero)
+    folder = tmp_path / "folder.pdb"
+    folder.mkdir()
+    with pytest.raises(InputError, match="not a regular file"):
+        read(folder)
+
+
+def test_size_limit_refuses_a_gzip_bomb(tmp_path, monkeypatch):
+    """A small .pdb.gz that expands past MOLGEN_MAX_INPUT_MB is refused before parsing; the
+    same file is read when the limit is raised."""
+    import gzip
+
+    from molgen.io.structure import read_structure as read
+
+    pdb = (DATA_DIR / "examples" / "1s3v.pdb").read_bytes()
+    path = tmp_path / "bomb.pdb.gz"
+    path.write_bytes(gzip.compress(b"REMARK 999 padding\n" * 200_000 + pdb))
+    monkeypatch.setenv("MOLGEN_MAX_INPUT_MB", "2")
+    with pytest.raises(InputError, match="input limit of 2 MiB"):
+        read(path)
+    monkeypatch.setenv("MOLGEN_MAX_INPUT_MB", "8")
+    assert len(read(path)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("occupancy", "ok"), [("   nan", False), (" -1.00", False), ("      ", True)]
+)
+def test_altloc_occupancy(tmp_path, occupancy, ok):
+    """Alt-loc atoms whose occupancy is nan or negative are refused naming the line; a blank
+    occupancy is read as 1.0 (no Python-internal message)."""
+    from molgen.io.structure import read_structure as read
+
+    lines = (DATA_DIR / "examples" / "1s3v.pdb").read_text().splitlines()
+    out = []
+    for line in lines:
+        if line.startswith("ATOM  ") and line[22:26].strip() == "10":
+            for alt in "AB":
+                out.append(line[:16] + alt + line[17:54] + occupancy + line[60:])
+        else:
+            out.append(line)
+    path = tmp_path / "alt.pdb"
+    path.write_text("\n".join(out) + "\n")
+    if ok:
+        protein = read(path)[0]
+        assert np.isfinite(protein.atoms[protein.atom_mask]).all()
+    else:
+        with pytest.raises(InputError, match=r"line \d+: occupancy"):
+            read(path)
