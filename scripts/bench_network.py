@@ -85,7 +85,8 @@ def measure(
     """Time and memory of one (L, B) in this process."""
     torch.manual_seed(0)
     net = FrameScoreNetwork(config).to(device)
-    rot, x = net.diffuser.sample_prior(batch, length, device=device)
+    prior = net.diffuser.sample_prior((batch, length), device=device)
+    rot, x = prior.rotations, prior.translations
     t = torch.full((batch,), 0.5, device=device)
     mask = torch.ones(batch, length, dtype=torch.bool, device=device)
     extra = {"self_cond": x.clone() if config.self_condition else None}

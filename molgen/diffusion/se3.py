@@ -57,20 +57,16 @@ class SE3Diffuser:
         return self.so3.score_norm(self.so3.sigma(t)), self.r3.score_norm(t)
 
     def sample_marginal(
-        self,
-        frames_0: tuple[torch.Tensor, torch.Tensor],
-        t: Time,
-        mask: torch.Tensor | None = None,
-        generator: torch.Generator | None = None,
+        self, frames_0: Frames, t: Time, generator: torch.Generator | None = None
     ) -> NoisyFrames:
         r"""Noise frames to time ``t``: rotations by IGSO(3), centred translations by the VP SDE.
 
         Parameters
         ----------
-        frames_0 : (torch.Tensor ``[B, L, 3, 3]``, torch.Tensor ``[B, L, 3]`` Angstrom)
+        frames_0 : Frames
+            Clean frames ``[B, L]`` (translations in Angstrom); their mask (optional) marks
+            the present residues.
         t : float or torch.Tensor ``[B]``, in (0, 1]
-        mask : torch.Tensor ``[B, L]``, optional
-            1 for present residues.
 
         Returns
         -------
@@ -78,8 +74,8 @@ class SE3Diffuser:
             ``rot_t``, ``trans_t`` (centred), ``rot_score``, ``trans_score``; padding residues
             keep their input frame (translation centred) and have zero scores.
         """
-        rot_0, x_0 = frames_0
-        x_0 = center(x_0, mask)
+        rot_0, mask = frames_0.rotations, frames_0.mask
+        x_0 = center(frames_0.translations, mask)
         rot_t, rot_score = self.so3.sample_marginal(rot_0, t, generator=generator)
         x_t, _ = self.r3.sample_marginal(x_0, t, generator=generator)
         alpha, _ = self.r3.marginal(torch.as_tensor(t, dtype=x_0.dtype, device=x_0.device))
@@ -124,17 +120,15 @@ class SE3Diffuser:
 
     def sample_prior(
         self,
-        batch: int,
-        length: int,
-        mask: torch.Tensor | None = None,
+        shape: tuple[int, int],
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
         generator: torch.Generator | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Prior frames: uniform rotations ``[B, L, 3, 3]`` and translations ``[B, L, 3]``.
-
-        Translations are ``N(0, I / c^2)`` (Angstrom), centred over the present residues.
-        """
-        rot = self.so3.sample_prior((batch, length), dtype, device, generator)
-        x = self.r3.sample_prior((batch, length, 3), dtype, device, generator)
-        return rot, center(x, mask)
+        mask: torch.Tensor | None = None,
+    ) -> Frames:
+        """Prior frames of ``shape`` ``(B, L)``: uniform rotations and translations
+        ``N(0, I / c^2)`` (Angstrom) centred over the present residues (``mask [B, L]``,
+        carried by the result)."""
+        rot = self.so3.sample_prior(tuple(shape), dtype, device, generator)
+        x = self.r3.sample_prior((*shape, 3), dtype, device, generator)
+        return Frames(rot, center(x, mask), mask)

@@ -30,7 +30,7 @@ import torch
 
 from molgen.devices import resolve_device
 from molgen.diffusion import DEFAULT_MIN_T
-from molgen.geometry import Frames, backbone_from_frames
+from molgen.geometry import backbone_from_frames
 from molgen.io.blueprint import encode_blueprint
 from molgen.sample.blueprint_prior import draw_blueprints
 from molgen.sample.config import BackboneSamplerConfig, with_settings
@@ -122,11 +122,12 @@ def _sample_batch(
     batch, max_len = len(lengths), max(lengths)
     sizes = torch.tensor(lengths, device=device)
     mask = torch.arange(max_len, device=device)[None, :] < sizes[:, None]  # [B, L]
-    rot, x = diffuser.sample_prior(batch, max_len, mask=mask, device=device, generator=generator)
+    frames = diffuser.sample_prior((batch, max_len), device=device, generator=generator, mask=mask)
     times = time_grid(config.steps, config.min_t)
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         time = torch.full((batch,), t, device=device)
+        rot, x = frames.rotations, frames.translations
         out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
         if model.config.self_condition:
             self_cond = out["x0"]
@@ -134,14 +135,15 @@ def _sample_batch(
         if config.restrain:
             trans_score = _restrained_score(diffuser.r3, trans_score, out["x0"], mask, t)
         frames = diffuser.reverse_step(
-            Frames(rot, x, mask), (out["rot_score"], trans_score), t, t - t_next,
+            frames, (out["rot_score"], trans_score), t, t - t_next,
             noise_scale=config.noise_scale, generator=generator, ode=config.ode,
         )  # fmt: skip
-        rot, x = frames.rotations, frames.translations
         if on_step is not None:
             on_step()
     time = torch.full((batch,), times[-1], device=device)
-    out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
+    out = model.scores(
+        frames.rotations, frames.translations, time, mask, self_cond, None, ss, generator
+    )
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
     if config.idealize:

@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from molgen.datasets.pdb_chains import BackboneItem, collate_backbones
-from molgen.geometry import center
+from molgen.geometry import Frames, center
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 from molgen.seeding import seeded_generator
 
@@ -127,7 +127,7 @@ def _score_batch(
         for b, item in enumerate(items):  # per-structure noise: independent of the batch
             n = len(item.mask)
             gen = seeded_generator(seed, k)
-            frames = (rot_0[b : b + 1, :n].cpu(), x_0[b : b + 1, :n].cpu())
+            frames = Frames(rot_0[b : b + 1, :n].cpu(), x_0[b : b + 1, :n].cpu())
             noisy = diffuser.sample_marginal(frames, t_value, generator=gen)
             rot_t[b, :n], x_t[b, :n] = noisy.rot_t[0], noisy.trans_t[0]
             rot_score[b, :n] = noisy.rot_score[0]

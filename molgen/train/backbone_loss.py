@@ -44,7 +44,7 @@ from torch import Tensor
 
 from molgen.datasets.pdb_chains import BackboneBatch
 from molgen.diffusion.se3 import DEFAULT_MIN_T
-from molgen.geometry import backbone_dihedrals, backbone_from_frames, center
+from molgen.geometry import Frames, backbone_dihedrals, backbone_from_frames, center
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 
 __all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels"]
@@ -132,7 +132,7 @@ def backbone_loss(
     if t is None:
         u = torch.rand(mask.shape[0], dtype=dtype, device=device, generator=generator)
         t = cfg.min_t + (1 - cfg.min_t) * u  # [B]
-    noisy = diffuser.sample_marginal((rot_0, x_0), t, mask=mask, generator=generator)
+    noisy = diffuser.sample_marginal(Frames(rot_0, x_0, mask), t, generator=generator)
 
     res = batch.residue_index
     ss = drop_labels(batch.ss, cfg, generator) if net.config.ss_condition else None

@@ -39,7 +39,7 @@ def test_sample_marginal_targets_and_centring(padded_frames):
     se3 = SE3Diffuser()
     t = torch.tensor([0.1, 0.5, 0.9], dtype=F64)
     out = se3.sample_marginal(
-        (rot_0, x_0), t, mask=mask, generator=torch.Generator().manual_seed(0)
+        Frames(rot_0, x_0, mask), t, generator=torch.Generator().manual_seed(0)
     )
     assert _centroid(out.trans_t, mask).abs().max() < 1e-9
     x0c = x_0 - _centroid(x_0, mask)[:, None]
@@ -61,7 +61,7 @@ def test_translation_noise_is_projected_gaussian(val_backbones):
     n, reps = len(chain), 4000
     se3 = SE3Diffuser()
     out = se3.sample_marginal(
-        (rot.expand(reps, n, 3, 3), x.expand(reps, n, 3)),
+        Frames(rot.expand(reps, n, 3, 3), x.expand(reps, n, 3)),
         0.3,
         generator=torch.Generator().manual_seed(1),
     )
@@ -77,7 +77,7 @@ def test_reverse_step_keeps_centroid_and_padding(padded_frames):
     rot_0, x_0, mask = padded_frames
     se3 = SE3Diffuser()
     g = torch.Generator().manual_seed(2)
-    out = se3.sample_marginal((rot_0, x_0), 0.5, mask=mask, generator=g)
+    out = se3.sample_marginal(Frames(rot_0, x_0, mask), 0.5, generator=g)
     for ode in (False, True):
         frames = se3.reverse_step(
             Frames(out[0], out[1], mask), out[2:], 0.5, 0.01, generator=g, ode=ode
@@ -96,7 +96,7 @@ def test_ode_step_is_deterministic_and_matches_parts(padded_frames):
     rot_0, x_0, mask = padded_frames
     se3 = SE3Diffuser()
     out = se3.sample_marginal(
-        (rot_0, x_0), 0.4, mask=mask, generator=torch.Generator().manual_seed(3)
+        Frames(rot_0, x_0, mask), 0.4, generator=torch.Generator().manual_seed(3)
     )
     frames = se3.reverse_step(Frames(out[0], out[1], mask), out[2:], 0.4, 0.02, ode=True)
     rot, x = frames.rotations, frames.translations
@@ -109,7 +109,8 @@ def test_ode_step_is_deterministic_and_matches_parts(padded_frames):
 def test_prior_is_centred_with_the_r3_scale():
     """Prior translations are centred N(0, I / c^2): per-coordinate variance (1 - 1/L) / c^2."""
     se3 = SE3Diffuser()
-    rot, x = se3.sample_prior(400, 50, dtype=F64, generator=torch.Generator().manual_seed(4))
+    prior = se3.sample_prior((400, 50), dtype=F64, generator=torch.Generator().manual_seed(4))
+    rot, x = prior.rotations, prior.translations
     assert rot.shape == (400, 50, 3, 3) and x.shape == (400, 50, 3)
     assert x.mean(1).abs().max() < 1e-9
     expected = (1 - 1 / 50) / se3.r3.scale**2

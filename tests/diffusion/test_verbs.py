@@ -47,7 +47,18 @@ def test_conditional_scores_equal_the_marginal_draws():
 def test_se3_step_takes_frames():
     """SE3Diffuser.reverse_step moves Frames and returns Frames of the same shape."""
     se3 = SE3Diffuser()
-    rot, x = se3.sample_prior(2, 6, dtype=F64, generator=torch.Generator().manual_seed(1))
-    frames = Frames(rot, x, torch.ones(2, 6, dtype=torch.bool))
+    mask = torch.ones(2, 6, dtype=torch.bool)
+    frames = se3.sample_prior((2, 6), F64, generator=torch.Generator().manual_seed(1), mask=mask)
+    x = frames.translations
     out = se3.reverse_step(frames, (torch.zeros_like(x), torch.zeros_like(x)), 0.5, 0.01)
     assert isinstance(out, Frames) and out.shape == (2, 6)
+
+
+@pytest.mark.parametrize("cls", [*DIFFUSERS, SE3Diffuser])
+def test_sampling_verbs_share_one_pattern(cls):
+    """sample_marginal(state_0, t, generator) and sample_prior(shape, dtype, device,
+    generator[, mask]) on every process."""
+    marginal = [n for n in _names(cls, "sample_marginal") if n != "self"]
+    assert len(marginal) == 3 and marginal[1:] == ["t", "generator"]
+    prior = [n for n in _names(cls, "sample_prior") if n != "self"]
+    assert prior[1:4] == ["dtype", "device", "generator"]

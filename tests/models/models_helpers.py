@@ -7,7 +7,7 @@ import torch
 
 from equivariant.dtype import default_dtype
 from molgen.diffusion import SE3Diffuser
-from molgen.geometry import frames_from_backbone
+from molgen.geometry import Frames, frames_from_backbone
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
 
 SMALL_CONFIG = FrameScoreNetworkConfig(
@@ -50,5 +50,5 @@ def noised_batch(
         rot[i, : len(chain)], ca[i, : len(chain)], mask[i, : len(chain)] = r, x, True
     time = torch.tensor(t, dtype=dtype)
     gen = torch.Generator().manual_seed(seed)
-    noisy = SE3Diffuser().sample_marginal((rot, ca), time, mask, generator=gen)
+    noisy = SE3Diffuser().sample_marginal(Frames(rot, ca, mask), time, generator=gen)
     return {"R": noisy.rot_t, "x": noisy.trans_t, "t": time, "mask": mask, "self_cond": ca}
