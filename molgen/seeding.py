@@ -8,10 +8,13 @@ words :math:`w_0, w_1`; the seed is the top ``bits`` bits of :math:`2^{32} w_0 +
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 import torch
 
-__all__ = ["mix_seed", "rank_seed", "seeded_generator"]
+__all__ = ["mix_seed", "rank_seed", "seeded_build", "seeded_generator"]
 
 
 def mix_seed(*values: int, bits: int = 64) -> int:
@@ -39,3 +42,14 @@ def rank_seed(seed: int, rank: int) -> int:
     """The seed of process ``rank`` of a distributed run: ``seed`` itself on rank 0 (a single
     process draws what ``seed`` says), :func:`mix_seed` of ``(seed, rank)`` on the others."""
     return int(seed) if rank == 0 else mix_seed(seed, rank, bits=63)
+
+
+T = TypeVar("T")
+
+
+def seeded_build(build: Callable[[], T], seed: int) -> T:
+    """``build()`` with torch's global generator seeded by ``seed`` (a network's initial
+    weights), leaving the global generator's state as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(mix_seed(seed, bits=63))
+        return build()

@@ -125,11 +125,13 @@ def save(
 
 
 def _resolve(path_or_name: str | os.PathLike) -> Path:
+    """A bundled model for a bare bundled name (even beside a folder of that name: write
+    ``./backbone`` for the folder), else the checkpoint folder at that path."""
+    if isinstance(path_or_name, str) and path_or_name in bundled_names():
+        return WEIGHTS_DIR / path_or_name
     path = Path(path_or_name)
     if path.is_dir():
         return path
-    if isinstance(path_or_name, str) and path_or_name in bundled_names():
-        return WEIGHTS_DIR / path_or_name
     names = ", ".join(bundled_names()) or "none"
     raise InputError(
         f"no checkpoint directory or bundled model of that name (bundled: {names})", path

@@ -28,6 +28,7 @@ import torch
 from molgen.datasets import LengthBucketSampler, PDBChains, collate_backbones
 from molgen.errors import InputError
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
+from molgen.seeding import seeded_build
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
 from molgen.train.config import build_section, read_sections, resolve_data_path
 from molgen.train.trainer import TrainConfig, Trainer
@@ -78,7 +79,7 @@ def train_backbone(
     """Train (or resume) a FrameScoreNetwork; returns the exported ``out_dir/model`` folder."""
     data_cfg: DataConfig = config["data"]
     train_cfg: TrainConfig = config["train"]
-    trainer_model = FrameScoreNetwork(config["model"])
+    trainer_model = seeded_build(lambda: FrameScoreNetwork(config["model"]), train_cfg.seed)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     dataset = PDBChains(

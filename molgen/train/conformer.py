@@ -31,6 +31,7 @@ from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.errors import InputError
 from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig
+from molgen.seeding import seeded_build
 from molgen.train.config import build_section, read_sections, resolve_data_path
 from molgen.train.conformer_loss import ConformerLossConfig, conformer_loss
 from molgen.train.trainer import TrainConfig, Trainer
@@ -104,7 +105,7 @@ def train_conformer(
     """Train (or resume) a TorsionScoreNetwork; returns the exported ``out_dir/model`` folder."""
     data_cfg: ConformerDataConfig = config["data"]
     loss_cfg: ConformerLossConfig = config["loss"]
-    network = TorsionScoreNetwork(config["model"])
+    network = seeded_build(lambda: TorsionScoreNetwork(config["model"]), config["train"].seed)
     run_config = {
         "task": "conformer",
         "data": dataclasses.asdict(data_cfg),

@@ -41,6 +41,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
 from molgen.distributed import all_gather_object, init_distributed, wrap_ddp
+from molgen.errors import InputError
 from molgen.seeding import mix_seed
 from molgen.train.checkpointing import (
     capture_rng_state,
@@ -286,6 +287,13 @@ class Trainer:
         Returns the metrics averaged over the last logging interval (empty if nothing ran).
         """
         cfg = self.config
+        if not self.checkpoint_path.exists() and self.out_dir.is_dir():
+            if any(self.out_dir.iterdir()):  # the user's files: never overwritten
+                raise InputError(
+                    "not empty and not a molgen run folder (no checkpoints/last.pt); "
+                    "train into a new or empty folder",
+                    self.out_dir,
+                )
         if self.checkpoint_path.exists():
             self.load_checkpoint(self.checkpoint_path)
             self.logger.truncate_after(self.step)

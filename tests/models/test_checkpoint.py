@@ -125,3 +125,16 @@ def test_missing_or_garbled_config_and_unknown_name(saved, tmp_path):
         load(path)
     with pytest.raises(InputError, match=r"no-such-model: .* \(bundled: "):
         load("no-such-model")
+
+
+def test_bundled_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
+    """With a folder named "backbone" in the working directory (e.g. an earlier --out),
+    load("backbone") is still the bundled model; "./backbone" is the folder."""
+    from molgen.models.checkpoint import WEIGHTS_DIR
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "backbone").mkdir()
+    (tmp_path / "backbone" / "sample_L80_000.pdb").write_text("END\n")
+    assert load("backbone").config == load(str(WEIGHTS_DIR / "backbone")).config
+    with pytest.raises(InputError):
+        load("./backbone")
