@@ -54,7 +54,7 @@ class SE3Diffuser:
 
     def score_norm(self, t: Time) -> tuple[torch.Tensor, torch.Tensor]:
         """``(rotation, translation)`` E||score||^2 per residue (radian^-2, 1/Angstrom^2)."""
-        return self.so3.score_norm(self.so3.sigma(t)), self.r3.score_norm(t)
+        return self.so3.score_norm(t), self.r3.score_norm(t)
 
     def sample_marginal(
         self, frames_0: Frames, t: Time, generator: torch.Generator | None = None

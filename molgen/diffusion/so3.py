@@ -142,8 +142,13 @@ class SO3Diffuser:
         coef = torch.where(beyond, -s_over * folded / safe, s_over)
         return coef[..., None] * rotvec
 
+    def score_norm(self, t: Time) -> torch.Tensor:
+        r""":math:`\mathbb E\|\nabla\log p_t(R_t \mid R_0)\|^2`: :meth:`kernel_score_norm` at
+        :math:`\sigma(t)` (radian^-2)."""
+        return self.kernel_score_norm(self.sigma(t))
+
     @staticmethod
-    def score_norm(sigma: float | torch.Tensor) -> torch.Tensor:
+    def kernel_score_norm(sigma: float | torch.Tensor) -> torch.Tensor:
         r""":math:`\mathbb E\|\text{score}\|^2 = \int_0^\pi s^2 p_\sigma\,d\omega` (radian^-2)."""
         sigma = torch.as_tensor(sigma)
         if not sigma.is_floating_point():

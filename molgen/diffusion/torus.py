@@ -125,8 +125,13 @@ class TorusDiffuser:
         z = torch.randn(n, dtype=dtype, device=device, generator=generator)
         return wrap_angle(torch.as_tensor(sigma).to(z) * z)
 
+    def score_norm(self, t: Time) -> torch.Tensor:
+        r""":math:`\mathbb E[s^2]` of the marginal at ``t``: :meth:`kernel_score_norm` at
+        :math:`\sigma(t)` (radian^-2)."""
+        return self.kernel_score_norm(self.sigma(t))
+
     @staticmethod
-    def score_norm(sigma: float | torch.Tensor) -> torch.Tensor:
+    def kernel_score_norm(sigma: float | torch.Tensor) -> torch.Tensor:
         r""":math:`\mathbb E[s^2] = \int s^2 p_\sigma` (radian^-2).
 
         :math:`1/\sigma^2` below :math:`\sigma = 0.15` (exact to :math:`e^{-200}`); above, the

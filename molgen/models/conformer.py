@@ -234,7 +234,7 @@ class TorsionScoreNetwork(nn.Module):
         odd = scatter(messages, bond, dim=0, dim_size=len(torsions), reduce="mean")  # [T, F]
         out = self.output(odd)[:, 0]  # [T]
         if self.config.scale_by_score_norm:
-            out = out * TorusDiffuser.score_norm(sigma).sqrt()[batch[b]]
+            out = out * TorusDiffuser.kernel_score_norm(sigma).sqrt()[batch[b]]
         return out
 
     @torch.no_grad()

@@ -63,7 +63,7 @@ def frame_errors(
         :math:`\|\hat s_R - s_R\|^2 / \mathbb E\|s_R\|^2` (dimensionless).
     """
     trans_err = ((center(out["x0"], mask) - x_0) ** 2).sum(-1)  # [B, L], A^2
-    norm = diffuser.so3.score_norm(diffuser.so3.sigma(t)).to(x_0.dtype)  # [B]
+    norm = diffuser.so3.score_norm(t).to(x_0.dtype)  # [B]
     rot_err = ((out["rot_score"] - rot_score) ** 2).sum(-1) / norm[:, None]  # [B, L]
     return trans_err, rot_err
 
@@ -103,5 +103,5 @@ def torsion_errors(pred: Tensor, delta: Tensor, sigma_t: Tensor) -> tuple[Tensor
     ``delta`` at noise ``sigma_t`` (radians): :math:`(\hat s - s)^2/\mathbb E[s^2]`, and the
     same for a model predicting zero, :math:`s^2/\mathbb E[s^2]`."""
     target = TorusDiffuser.kernel_score(delta, sigma_t)  # [T], radian^-1
-    norm = TorusDiffuser.score_norm(sigma_t)  # [T], radian^-2
+    norm = TorusDiffuser.kernel_score_norm(sigma_t)  # [T], radian^-2
     return (pred - target) ** 2 / norm, target**2 / norm

@@ -13,7 +13,7 @@ compared with the wrapped normal's (Torsional Diffusion, Jing et al. 2022, Eq. 5
         \frac{\big(\hat s_t(x_\sigma, \sigma) - \partial_\delta \log p_\sigma(\delta_t)\big)^2}
              {\mathbb E_{p_\sigma}[s^2]},
 
-the weight :math:`1/\mathbb E[s^2]` (:meth:`~molgen.diffusion.TorusDiffuser.score_norm`)
+the weight :math:`1/\mathbb E[s^2]` (:meth:`~molgen.diffusion.TorusDiffuser.kernel_score_norm`)
 putting every noise level on one scale: the zero predictor scores 1 in expectation.
 """
 

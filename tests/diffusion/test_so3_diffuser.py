@@ -64,13 +64,15 @@ def test_score_folds_angles_beyond_pi():
 
 
 def test_score_norm_matches_monte_carlo():
-    """score_norm(sigma) equals the mean of ||score||^2 over 50,000 samples (4 std errors)."""
+    """kernel_score_norm(sigma) equals the mean of ||score||^2 over 50,000 samples (4 SE)."""
     g = torch.Generator().manual_seed(4)
     for sigma in (0.1, 0.5, 1.0):
         v = SO3Diffuser.sample_igso3(sigma, 50000, generator=g, dtype=F64)
         sq = (SO3Diffuser.kernel_score(v, sigma) ** 2).sum(-1)
         err = sq.std() / math.sqrt(len(sq))
-        assert abs(sq.mean() - SO3Diffuser.score_norm(torch.tensor(sigma, dtype=F64))) < 4 * err
+        assert (
+            abs(sq.mean() - SO3Diffuser.kernel_score_norm(torch.tensor(sigma, dtype=F64))) < 4 * err
+        )
 
 
 def test_sample_marginal_geodesic_distance_and_score(igso3_angle_cdf):

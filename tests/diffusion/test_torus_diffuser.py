@@ -81,11 +81,11 @@ def test_samples_follow_the_density(sigma):
 
 @pytest.mark.parametrize("sigma", [0.01, 0.2, 0.8, 1.5, 3.0])
 def test_score_norm_matches_monte_carlo(sigma):
-    """score_norm(sigma) = E[s^2] against 100,000 samples (4 std errors)."""
+    """kernel_score_norm(sigma) = E[s^2] against 100,000 samples (4 std errors)."""
     g = torch.Generator().manual_seed(6)
     x = TorusDiffuser.sample(torch.tensor(sigma, dtype=F64), 100000, generator=g)
     sq = TorusDiffuser.kernel_score(x, sigma) ** 2
-    expected = TorusDiffuser.score_norm(torch.tensor(sigma, dtype=F64))
+    expected = TorusDiffuser.kernel_score_norm(torch.tensor(sigma, dtype=F64))
     assert abs(sq.mean() - expected) < 4 * sq.std() / math.sqrt(len(sq))
 
 

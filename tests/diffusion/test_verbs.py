@@ -20,9 +20,10 @@ def _names(cls, verb):
 
 @pytest.mark.parametrize("cls", DIFFUSERS)
 def test_score_and_reverse_step_share_one_pattern(cls):
-    """score(state_t, state_0, t) and reverse_step(state_t, score, t, dt, noise_scale,
-    generator, ode) on every manifold: three and seven parameters after self, same tail."""
+    """score(state_t, state_0, t), score_norm(t) and reverse_step(state_t, score, t, dt,
+    noise_scale, generator, ode) on every manifold."""
     assert len(_names(cls, "score")) == 4 and _names(cls, "score")[-1] == "t"
+    assert _names(cls, "score_norm") == ["self", "t"]
     step = _names(cls, "reverse_step")
     assert len(step) == 8 and step[3:] == ["t", "dt", "noise_scale", "generator", "ode"]
     se3 = _names(SE3Diffuser, "reverse_step")

@@ -170,7 +170,7 @@ def test_gradients_finite_near_both_ends_of_time(mols, t: float) -> None:
     noise = sigma_tor * torch.randn(len(sigma_tor))
     target = diffuser.kernel_score(noise, sigma_tor)
     out = net(batch, sigma)
-    loss = ((out - target) ** 2 / diffuser.score_norm(sigma_tor)).sum()
+    loss = ((out - target) ** 2 / diffuser.kernel_score_norm(sigma_tor)).sum()
     loss.backward()
     for name, param in net.named_parameters():
         assert param.grad is not None, name
