@@ -123,6 +123,14 @@ def sample_backbone_command(
             "quality, see the model card)."
         ),
     ] = _B.noise_scale,
+    rotation_noise_scale: Annotated[
+        float | None,
+        typer.Option(help="Noise multiplier of the rotations alone (default: --noise-scale)."),
+    ] = _B.rotation_noise_scale,
+    rotation_score_scale: Annotated[
+        float,
+        typer.Option(help="Multiplies the rotation score: > 1 settles rotations earlier."),
+    ] = _B.rotation_score_scale,
     ode: Annotated[bool, typer.Option("--ode", help="Probability-flow ODE.")] = _B.ode,
     restrain: Annotated[
         bool,
@@ -157,8 +165,10 @@ def sample_backbone_command(
     blueprints = gather_blueprints(ss or [], ss_file)
     config = BackboneSamplerConfig(
         model=model, lengths=list(length or []), blueprints=blueprints, num=num, steps=steps,
-        noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,
-        blueprint_prior=ss_prior, seed=seed, device=device, batch_size=batch_size,
+        noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
+        rotation_score_scale=rotation_score_scale, ode=ode, restrain=restrain,
+        idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
+        batch_size=batch_size,
     )  # fmt: skip
     summary = run_backbone_sampling(config, out, overwrite=overwrite, progress=not quiet)
     if summary is not None and not quiet:

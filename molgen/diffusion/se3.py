@@ -98,11 +98,13 @@ class SE3Diffuser:
         t: Time,
         dt: float,
         *,
-        noise_scale: float = 1.0,
+        noise_scale: float | tuple[float, float] = 1.0,
         generator: torch.Generator | None = None,
         ode: bool = False,
     ) -> Frames:
         """One reverse step of both parts from ``t`` to ``t - dt``; translations re-centred.
+
+        ``noise_scale`` is one factor for both parts or a pair ``(rotations, translations)``.
 
         The verbs' common pattern ``(state_t, score, t, dt, noise_scale, generator, ode)``:
         here the state is :class:`~molgen.geometry.Frames` (its mask marks the present
@@ -112,8 +114,11 @@ class SE3Diffuser:
         """
         rot_score, trans_score = score
         rot_t, trans_t, mask = frames_t.rotations, frames_t.translations, frames_t.mask
-        rot = self.so3.reverse_step(rot_t, rot_score, t, dt, noise_scale, generator, ode)
-        x = self.r3.reverse_step(trans_t, trans_score, t, dt, noise_scale, generator, ode)
+        rot_noise, trans_noise = (
+            noise_scale if isinstance(noise_scale, tuple) else (noise_scale, noise_scale)
+        )
+        rot = self.so3.reverse_step(rot_t, rot_score, t, dt, rot_noise, generator, ode)
+        x = self.r3.reverse_step(trans_t, trans_score, t, dt, trans_noise, generator, ode)
         x = center(x, mask)
         moved = Frames(rot, x, mask)
         return moved if mask is None else moved.where(mask.bool(), frames_t)

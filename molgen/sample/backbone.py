@@ -124,6 +124,8 @@ def _sample_batch(
     mask = torch.arange(max_len, device=device)[None, :] < sizes[:, None]  # [B, L]
     frames = diffuser.sample_prior((batch, max_len), device=device, generator=generator, mask=mask)
     times = time_grid(config.steps, config.min_t)
+    rot_noise = config.rotation_noise_scale
+    noise = (config.noise_scale if rot_noise is None else rot_noise, config.noise_scale)
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         time = torch.full((batch,), t, device=device)
@@ -134,9 +136,10 @@ def _sample_batch(
         trans_score = out["trans_score"]
         if config.restrain:
             trans_score = _restrained_score(diffuser.r3, trans_score, out["x0"], mask, t)
+        rot_score = out["rot_score"] * config.rotation_score_scale
         frames = diffuser.reverse_step(
-            frames, (out["rot_score"], trans_score), t, t - t_next,
-            noise_scale=config.noise_scale, generator=generator, ode=config.ode,
+            frames, (rot_score, trans_score), t, t - t_next,
+            noise_scale=noise, generator=generator, ode=config.ode,
         )  # fmt: skip
         if on_step is not None:
             on_step()

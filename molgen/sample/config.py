@@ -36,6 +36,12 @@ class BackboneSamplerConfig:
         Reverse-time steps from t = 1 to ``min_t``.
     noise_scale : float
         Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality).
+    rotation_noise_scale : float or None
+        The noise factor of the rotation part alone; ``None``: ``noise_scale``.
+    rotation_score_scale : float
+        Multiplies the rotation score (drift) at every step: above 1 rotations settle earlier
+        in the reverse process than translations (the inference-time rotation speed-up of
+        FrameFlow's ``exp_rate`` and FoldFlow's ``inference_scaling``).
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
     restrain : bool
@@ -63,6 +69,8 @@ class BackboneSamplerConfig:
     num: int = 4
     steps: int = 200
     noise_scale: float = 0.3
+    rotation_noise_scale: float | None = None
+    rotation_score_scale: float = 1.0
     ode: bool = False
     restrain: bool = True
     idealize: bool = True

@@ -8,6 +8,7 @@ output; the CLI only parses options into a config and reports what these return.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,26 @@ def _check_backbone_config(config: BackboneSamplerConfig) -> None:
         raise InputError(f"--length and blueprints must be {low}-{high} residues, got {sizes}")
     if config.num < 1 or config.steps < 1 or config.batch_size < 1:
         raise InputError("--num, --steps and --batch-size must be at least 1")
+    scales = {"--noise-scale": config.noise_scale,
+              "--rotation-noise-scale": config.rotation_noise_scale}  # fmt: skip
+    for option, value in scales.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise InputError(f"{option} must be a finite number >= 0, got {value}")
+    if not (math.isfinite(config.rotation_score_scale) and config.rotation_score_scale > 0):
+        raise InputError(f"--rotation-score-scale must be > 0, got {config.rotation_score_scale}")
+    check_seed(config.seed)
+
+
+def _require_kind(network: Any, class_name: str, kind: str, source: str) -> None:
+    """The loaded model must be of the sampler's kind (e.g. not a conformer model)."""
+    if type(network).__name__ != class_name:
+        raise InputError(f"not {kind} model (it is a {type(network).__name__})", source)
+
+
+def check_seed(seed: int) -> None:
+    """Seeds are integers in [0, 2^63 - 1] (what torch generators take)."""
+    if not 0 <= int(seed) < 2**63:
+        raise InputError(f"--seed must be between 0 and 2^63 - 1, got {seed}")
 
 
 def run_backbone_sampling(
@@ -65,6 +86,7 @@ def run_backbone_sampling(
     _check_backbone_config(config)
     dist = init_distributed(config.device)
     network = load(config.model, device=dist.device)
+    _require_kind(network, "FrameScoreNetwork", "a backbone", config.model)
     conditional = getattr(network.config, "ss_condition", False)
     if (config.blueprints or config.blueprint_prior) and not conditional:
         raise InputError(
@@ -139,10 +161,12 @@ def run_conformer_sampling(
         raise InputError(f"--relax must be one of {', '.join(RELAX)}, got {config.relax!r}")
     if config.num < 1 or config.steps < 1 or config.batch_size < 1:
         raise InputError("--num, --steps and --batch-size must be at least 1")
+    check_seed(config.seed)
     ensure_writable(out, overwrite=overwrite)
     mols = source.read()
     device = resolve_device(config.device)
     network = load(config.model, device=device)
+    _require_kind(network, "TorsionScoreNetwork", "a conformer", config.model)
     config = dataclasses.replace(config, device=str(device))
     results = sample_conformers(network, mols, config=config, progress=progress)
     write_conformers(results, out, overwrite=overwrite)

@@ -216,3 +216,46 @@ def test_train_refuses_a_folder_that_is_not_a_run(tmp_path, chain_set_path, caps
     assert "not a molgen run folder" in capsys.readouterr().err
     assert (out / "config.json").read_text() == '{"mine": true}'
     assert (out / "log.csv").read_text() == "a,b\n1,2\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--noise-scale", "nan"], "--noise-scale must be a finite number"),
+     (["--noise-scale", "-1"], "--noise-scale must be a finite number"),
+     (["--noise-scale", "inf"], "--noise-scale must be a finite number"),
+     (["--rotation-noise-scale", "-0.5"], "--rotation-noise-scale"),
+     (["--rotation-score-scale", "0"], "--rotation-score-scale must be > 0"),
+     (["--seed", str(2**70)], "--seed must be between 0 and 2^63 - 1")],
+)  # fmt: skip
+def test_sample_refuses_bad_numbers(tiny_model, tmp_path, capsys, extra, message):
+    """NaN, infinite or negative noise scales and an overflowing seed: one line, exit 2, and
+    no output folder is written."""
+    out = tmp_path / "o"
+    assert _sample(tiny_model, out, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_rotation_settings_change_the_samples(tiny_model, tmp_path):
+    """--rotation-noise-scale and --rotation-score-scale reach the sampler (same seed, other
+    coordinates) and are recorded in config.json."""
+    runs = {"a": [], "b": ["--rotation-noise-scale", "0"], "c": ["--rotation-score-scale", "3"]}
+    for name, extra in runs.items():
+        assert _sample(tiny_model, tmp_path / name, "-q", *extra) == 0
+    text = {n: (tmp_path / n / "sample_L20_000.pdb").read_text() for n in runs}
+    assert text["a"] != text["b"] and text["a"] != text["c"]
+    settings = json.loads((tmp_path / "c" / "config.json").read_text())
+    assert settings["rotation_score_scale"] == 3.0 and settings["rotation_noise_scale"] is None
+
+
+def test_wrong_kind_of_model_is_refused(tmp_path, capsys):
+    """sample backbone --model conformer and sample conformers --model backbone: one line
+    naming the model, exit 2 (no AttributeError, no silent success)."""
+    args = ["sample", "backbone", "--length", "20", "--model", "conformer", "-q"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2
+    assert "not a backbone model" in capsys.readouterr().err
+    args = ["sample", "conformers", "--smiles", "CCO", "--model", "backbone", "-q"]
+    assert main([*args, "--out", str(tmp_path / "b.sdf")]) == 2
+    assert "not a conformer model" in capsys.readouterr().err
+    assert not (tmp_path / "b.sdf").exists()
