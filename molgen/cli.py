@@ -338,17 +338,29 @@ def prepare_pdb_command(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
-    Usage errors exit 2 through typer; :class:`InputError` prints one line and returns 2.
+    Usage errors (a bad option value, a missing option) and :class:`InputError` print one line
+    and return 2.
     """
     try:
-        app(args=argv, prog_name="molgen", standalone_mode=True)
+        result = app(args=argv, prog_name="molgen", standalone_mode=False)
     except InputError as err:
         print(f"molgen: error: {err}", file=sys.stderr)
         return 2
+    except typer.Abort:
+        print("molgen: aborted", file=sys.stderr)
+        return 1
+    except typer.TyperException as err:  # usage errors: one line, not typer's boxed panel
+        if type(err).__name__ == "NoArgsIsHelpError":  # a bare group: typer showed its help
+            return err.exit_code
+        ctx = getattr(err, "ctx", None)
+        message = err.format_message()
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        print(f"molgen: error: {' '.join(message.split())}{hint}", file=sys.stderr)
+        return err.exit_code
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -259,3 +259,18 @@ def test_wrong_kind_of_model_is_refused(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "b.sdf")]) == 2
     assert "not a conformer model" in capsys.readouterr().err
     assert not (tmp_path / "b.sdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--length", "abc"], "Invalid value for '--length'"), ([], "Missing option '--out'"),
+     (["--length", "20", "--bogus"], "No such option: --bogus")],
+)  # fmt: skip
+def test_usage_errors_are_one_line(capsys, tmp_path, args, message):
+    """Typer's usage errors (bad value, missing option, unknown option): exactly one line on
+    stderr, exit 2, no boxed panel."""
+    out = [] if not args else ["--out", str(tmp_path / "o")]
+    assert main(["sample", "backbone", *args, *out]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and message in captured.err
+    assert "╭" not in captured.err + captured.out
