@@ -214,6 +214,8 @@ def seed_conformers(mol: Chem.Mol, num: int, seed: int = 0, *, max_attempts: int
     if num < 1:
         raise ValueError(f"num must be at least 1, got {num}")
     name = mol.GetProp("_Name") if mol.HasProp("_Name") else Chem.MolToSmiles(mol)
+    if mol.GetNumAtoms() == 0:
+        raise InputError(f"{name or 'molecule'}: no atoms to embed")
     given = Chem.AddHs(mol, addCoords=True)
     mol = Chem.Mol(given)
     mol.RemoveAllConformers()

@@ -122,6 +122,11 @@ class MoleculeSource:
     sdf: Path | None = None
     smiles_file: Path | None = None
 
+    @property
+    def path(self) -> str:
+        """What to name in an error: the file, or the --smiles option."""
+        return str(self.sdf or self.smiles_file or "--smiles")
+
     def read(self) -> list:
         """The molecules (rdkit ``Mol`` or :class:`~molgen.sample.conformers.InputFailure`)."""
         from molgen.io import read_sdf, read_smiles
@@ -155,7 +160,12 @@ def run_conformer_sampling(
     from molgen.devices import resolve_device
     from molgen.io.tables import ensure_writable
     from molgen.models import load
-    from molgen.sample.conformers import RELAX, sample_conformers, write_conformers
+    from molgen.sample.conformers import (
+        RELAX,
+        InputFailure,
+        sample_conformers,
+        write_conformers,
+    )
 
     if config.relax not in RELAX:
         raise InputError(f"--relax must be one of {', '.join(RELAX)}, got {config.relax!r}")
@@ -164,10 +174,15 @@ def run_conformer_sampling(
     check_seed(config.seed)
     ensure_writable(out, overwrite=overwrite)
     mols = source.read()
+    if all(isinstance(m, InputFailure) for m in mols):
+        raise InputError("none of the input molecules could be read", source.path)
     device = resolve_device(config.device)
     network = load(config.model, device=device)
     _require_kind(network, "TorsionScoreNetwork", "a conformer", config.model)
     config = dataclasses.replace(config, device=str(device))
     results = sample_conformers(network, mols, config=config, progress=progress)
+    if all(r.mol is None for r in results):  # refuse to write an empty file
+        first = f"molecule {results[0].index} ({results[0].name}): {results[0].error}"
+        raise InputError(f"no conformer for any input molecule; {first}", source.path)
     write_conformers(results, out, overwrite=overwrite)
     return results

@@ -62,3 +62,43 @@ def test_bad_requests_are_one_line_errors(tiny_model, tmp_path, capsys, inputs, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
     assert not (tmp_path / "x.sdf").exists()
+
+
+def _sdf_with_bad_records(path):
+    """A real molecule, a 0-atom record, the molecule with all atoms at one point, the molecule."""
+    from rdkit.Chem import AllChem
+
+    mol = Chem.AddHs(Chem.MolFromSmiles("CCOC(=O)c1ccccc1"))
+    AllChem.EmbedMolecule(mol, randomSeed=1)
+    collapsed = Chem.Mol(mol)
+    for i in range(collapsed.GetNumAtoms()):
+        collapsed.GetConformer().SetAtomPosition(i, (0.0, 0.0, 0.0))
+    empty = "empty\n     RDKit          3D\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n"
+    blocks = [
+        Chem.MolToMolBlock(mol),
+        empty,
+        Chem.MolToMolBlock(collapsed),
+        Chem.MolToMolBlock(mol),
+    ]
+    path.write_text("".join(b + "$$$$\n" for b in blocks))
+
+
+def test_bad_sdf_records_are_reported_and_the_run_goes_on(tiny_model, tmp_path, capsys):
+    """A 0-atom record is reported on stderr (one line) and skipped; the other records,
+    coincident input atoms included (conformers come from the graph), get conformers."""
+    sdf, out = tmp_path / "in.sdf", tmp_path / "out.sdf"
+    _sdf_with_bad_records(sdf)
+    assert _run(tiny_model, out, "--sdf", str(sdf)) == 0
+    err = capsys.readouterr().err
+    assert "molecule 1 (empty)" in err and "no atoms" in err and "Traceback" not in err
+    indices = sorted({int(m.GetProp("input_index")) for m in read_sdf(out)})
+    assert indices == [0, 2, 3]
+
+
+def test_only_bad_smiles_lines_exit_2_without_output(tiny_model, tmp_path, capsys):
+    """A .smi file whose every line is unparsable: exit 2 naming the file, no SDF written."""
+    smi, out = tmp_path / "bad.smi", tmp_path / "out.sdf"
+    smi.write_text("C1CC(\nxyz\n")
+    assert _run(tiny_model, out, "--smiles-file", str(smi)) == 2
+    assert "none of the input molecules could be read" in capsys.readouterr().err
+    assert not out.exists()
