@@ -113,6 +113,9 @@ def run_checks(
     from molgen.io.tables import ensure_writable, write_records
 
     outputs = {"json": json_out, "csv": csv_out}
+    if json_out is not None and csv_out is not None:
+        if Path(json_out).resolve() == Path(csv_out).resolve():
+            raise InputError("--json and --csv name the same file", json_out)
     for out in outputs.values():
         if out is not None:
             ensure_writable(out, overwrite=overwrite)

@@ -106,3 +106,11 @@ def test_console_script_exit_code_without_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_json_and_csv_to_one_file_is_refused_before_writing(tmp_path, capsys):
+    """--json X --csv X: one line, exit 2, X never written (not one format then a failure)."""
+    same = tmp_path / "out.txt"
+    assert main(["check", str(EXAMPLES / "1s3v.pdb"), "--json", str(same), "--csv", str(same)]) == 2
+    assert "--json and --csv name the same file" in capsys.readouterr().err
+    assert not same.exists()
