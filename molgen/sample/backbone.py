@@ -16,7 +16,8 @@ C-terminus); with ``idealize`` those atoms are then moved to ideal covalent geom
 what each default was measured to do: the model card.
 
 Samples of all requested lengths are batched together (sorted by length, padded with a
-mask), one network call per step and batch.
+mask), one network call per step and batch. Motif scaffolding (``contig``) and partial
+diffusion (``input``, ``partial_t``) are in :mod:`molgen.sample.motif`.
 """
 
 from __future__ import annotations
@@ -30,35 +31,56 @@ import torch
 
 from molgen.devices import resolve_device
 from molgen.diffusion import DEFAULT_MIN_T
-from molgen.geometry import backbone_from_frames
+from molgen.geometry import Frames, backbone_from_frames, frames_from_backbone
 from molgen.io.blueprint import encode_blueprint
 from molgen.sample.blueprint_prior import draw_blueprints
 from molgen.sample.config import BackboneSamplerConfig, with_settings
 from molgen.sample.idealize import idealize_backbone
+from molgen.sample.motif import (
+    Conditioning,
+    MotifGuide,
+    MotifPlacement,
+    motif_ca_rmsd,
+    place_motif,
+    read_conditioning,
+    replace_motif,
+)
 from molgen.sample.restraints import restrain_ca
 from molgen.seeding import rank_seed
 
-__all__ = ["SampledBackbone", "sample_backbones", "time_grid"]
+__all__ = ["SampledBackbone", "sample_backbones", "step_count", "time_grid"]
 
 
 @dataclass
 class SampledBackbone:
     """One generated chain: ``atoms [L, 4, 3]`` (N, CA, C, O; Angstrom), its length and index,
     and the blueprint it was conditioned on (``None`` when unconditional) with its position in
-    the requested list."""
+    the requested list; for motif scaffolding, where its motif went (``motif``)."""
 
     length: int
     index: int
     atoms: np.ndarray
     blueprint: str | None = None
     blueprint_index: int | None = None
+    motif: MotifPlacement | None = None
 
 
-def time_grid(steps: int, min_t: float = DEFAULT_MIN_T) -> list[float]:
-    """``steps + 1`` times from 1 down to ``min_t``, evenly spaced."""
+def time_grid(steps: int, min_t: float = DEFAULT_MIN_T, start: float = 1.0) -> list[float]:
+    """``steps + 1`` times from ``start`` (1, or the partial-diffusion time) down to
+    ``min_t``, evenly spaced."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    return torch.linspace(1.0, min_t, steps + 1, dtype=torch.float64).tolist()
+    return torch.linspace(start, min_t, steps + 1, dtype=torch.float64).tolist()
+
+
+def step_count(config: BackboneSamplerConfig) -> int:
+    """Reverse steps of a run: ``steps``, or for partial diffusion ``steps`` scaled by
+    ``(partial_t - min_t) / (1 - min_t)`` (the full run's step size), at least 1."""
+    if config.partial_t is None:
+        return config.steps
+    min_t = DEFAULT_MIN_T if config.min_t is None else config.min_t
+    share = (config.partial_t - min_t) / (1.0 - min_t)
+    return max(1, round(config.steps * share))
 
 
 @dataclass(frozen=True, order=True)
@@ -70,6 +92,8 @@ class _Job:
     blueprint_index: int
     index: int
     blueprint: str | None = None
+    motif_rows: tuple[int, ...] | None = None
+    scaffold_lengths: tuple[int, ...] | None = None
 
 
 def _jobs(
@@ -114,16 +138,54 @@ def _sample_batch(
     codes) is given to a network built with ``ss_condition`` and must be all zero
     (unspecified) for any other network.
     """
+    atoms, _ = _sample_guided_batch(model, lengths, config, generator, device, on_step, ss)
+    return atoms
+
+
+@dataclass
+class _Guide:
+    """A batch's conditioning: the motif held by replacement and, for partial diffusion,
+    the clean ``start`` atoms ``[B, L, 4, 3]`` (Angstrom) noised to ``config.partial_t``."""
+
+    motif: MotifGuide | None = None
+    start: torch.Tensor | None = None
+
+
+@torch.no_grad()
+def _sample_guided_batch(
+    model: torch.nn.Module,
+    lengths: Sequence[int],
+    config: BackboneSamplerConfig,
+    generator: torch.Generator,
+    device: torch.device | str,
+    on_step: Callable[[], None] | None = None,
+    ss: torch.Tensor | None = None,
+    guide: _Guide | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_sample_batch` with an optional ``guide``; also returns the motif CA RMSD
+    ``[B]`` (Angstrom) of the network's final prediction, ``None`` without a motif."""
     if ss is not None and not getattr(model.config, "ss_condition", False):
         if bool((ss != 0).any()):
             raise ValueError("this model was trained without blueprint conditioning")
         ss = None
+    guide = guide or _Guide()
     diffuser = model.diffuser
     batch, max_len = len(lengths), max(lengths)
     sizes = torch.tensor(lengths, device=device)
     mask = torch.arange(max_len, device=device)[None, :] < sizes[:, None]  # [B, L]
-    frames = diffuser.sample_prior((batch, max_len), device=device, generator=generator, mask=mask)
-    times = time_grid(config.steps, config.min_t)
+    if guide.start is None:
+        frames = diffuser.sample_prior(
+            (batch, max_len), device=device, generator=generator, mask=mask
+        )
+        times = time_grid(config.steps, config.min_t)
+    else:
+        start = guide.start.to(device=device, dtype=torch.float32)
+        rot_0, x_0 = frames_from_backbone(start[..., 0, :], start[..., 1, :], start[..., 2, :])
+        noisy = diffuser.sample_marginal(Frames(rot_0, x_0, mask), config.partial_t, generator)
+        frames = Frames(noisy.rot_t, noisy.trans_t, mask)
+        times = time_grid(step_count(config), config.min_t, config.partial_t)
+    if guide.motif is not None:
+        frames = replace_motif(frames, guide.motif, diffuser, times[0], generator)
     rot_noise = config.rotation_noise_scale
     noise = (config.noise_scale if rot_noise is None else rot_noise, config.noise_scale)
     self_cond = None
@@ -141,6 +203,8 @@ def _sample_batch(
             frames, (rot_score, trans_score), t, t - t_next,
             noise_scale=noise, generator=generator, ode=config.ode,
         )  # fmt: skip
+        if guide.motif is not None:
+            frames = replace_motif(frames, guide.motif, diffuser, t_next, generator)
         if on_step is not None:
             on_step()
     time = torch.full((batch,), times[-1], device=device)
@@ -149,9 +213,31 @@ def _sample_batch(
     )
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
+    fixed, ca_rmsd = None, None
+    if guide.motif is not None:
+        ca_rmsd = motif_ca_rmsd(out["x0"], guide.motif).cpu().numpy()
+        atoms = place_motif(atoms, guide.motif)
+        fixed = guide.motif.fixed(mask.shape)
     if config.idealize:
-        atoms = idealize_backbone(atoms, mask)
-    return atoms.double().cpu().numpy()
+        atoms = idealize_backbone(atoms, mask, fixed=fixed)
+    return atoms.double().cpu().numpy(), ca_rmsd
+
+
+def _batch_guide(
+    chunk: Sequence[_Job], conditioning: Conditioning | None, device: torch.device
+) -> _Guide | None:
+    """The :class:`_Guide` of a batch of jobs (``None`` without conditioning)."""
+    if conditioning is None:
+        return None
+    motif = None
+    if conditioning.motif is not None:
+        rows = [job.motif_rows for job in chunk]
+        motif = MotifGuide.build(conditioning.motif.atoms, rows, device, torch.float32)
+    start = None
+    if conditioning.start is not None:
+        start = torch.as_tensor(conditioning.start, dtype=torch.float64, device=device)
+        start = start.expand(len(chunk), *start.shape)
+    return _Guide(motif, start)
 
 
 def _restrained_score(
@@ -212,7 +298,14 @@ def sample_backbones(
     if num is not None:
         settings["num"] = num
     config = with_settings(config, BackboneSamplerConfig, settings).resolved(model)
+    conditioning = read_conditioning(config.contig, config.motif, config.input)
+    if conditioning is not None and config.partial_t is None and config.input is not None:
+        raise ValueError("partial diffusion (input) needs partial_t")
     sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+    if conditioning is not None:
+        if sizes:
+            raise ValueError("a contig or an input sets the lengths: give no lengths or blueprints")
+        sizes = [2]
     if not sizes or config.num < 1:
         raise ValueError("need at least one length or blueprint and num >= 1")
     if min(sizes) < 2:
@@ -223,31 +316,55 @@ def sample_backbones(
     device = resolve_device(config.device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(rank_seed(config.seed, rank))
-    drawn = None
-    if config.blueprint_prior:
-        drawn = draw_blueprints([n for n in config.lengths for _ in range(config.num)], config.seed)
+    if conditioning is not None:
+        jobs = _conditioned_jobs(conditioning, config)
+    else:
+        drawn = None
+        if config.blueprint_prior:
+            lengths_each = [n for n in config.lengths for _ in range(config.num)]
+            drawn = draw_blueprints(lengths_each, config.seed)
+        jobs = _jobs(config.lengths, config.blueprints, config.num, drawn)
     # Every rank builds the same list, takes its share, and sorts it by length (less padding).
-    jobs = sorted(_jobs(config.lengths, config.blueprints, config.num, drawn)[rank::world_size])
+    jobs = sorted(jobs[rank::world_size])
     size = config.batch_size
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     from rich.progress import Progress
 
     results: list[SampledBackbone] = []
     with Progress(disable=not progress, transient=False) as bar:
-        task = bar.add_task("sampling backbones", total=len(batches) * config.steps)
+        task = bar.add_task("sampling backbones", total=len(batches) * step_count(config))
         for chunk in batches:
-            atoms = _sample_batch(
+            atoms, ca_rmsd = _sample_guided_batch(
                 model, [job.length for job in chunk], config, generator, device,
-                on_step=lambda: bar.advance(task), ss=_blueprint_codes(chunk, device),
+                lambda: bar.advance(task), _blueprint_codes(chunk, device),
+                _batch_guide(chunk, conditioning, device),
             )  # fmt: skip
             for row, job in enumerate(chunk):
                 k = job.blueprint_index if job.blueprint_index >= 0 else None
                 atoms_row = atoms[row, : job.length]
-                results.append(SampledBackbone(job.length, job.index, atoms_row, job.blueprint, k))
+                placement = None
+                if conditioning is not None:
+                    rms = None if ca_rmsd is None else float(ca_rmsd[row])
+                    placement = conditioning.placement(
+                        job.motif_rows or (), job.scaffold_lengths, rms
+                    )
+                results.append(
+                    SampledBackbone(job.length, job.index, atoms_row, job.blueprint, k, placement)
+                )
     return sorted(results, key=_sample_order)
+
+
+def _conditioned_jobs(conditioning: Conditioning, config: BackboneSamplerConfig) -> list[_Job]:
+    """``num`` jobs, each with its length, motif rows and scaffold lengths."""
+    jobs = []
+    for index in range(config.num):
+        length, rows, scaffold = conditioning.layout(index, config.seed, config.length_range)
+        jobs.append(_Job(length, -1, index, None, rows, scaffold))
+    return jobs
 
 
 def _sample_order(sample: SampledBackbone) -> tuple[int, int, int]:
     """Unconditional samples by length, then blueprints in the order given, then index."""
     k = -1 if sample.blueprint_index is None else sample.blueprint_index
-    return (k, sample.length if k < 0 else 0, sample.index)
+    by_length = k < 0 and sample.motif is None
+    return (k, sample.length if by_length else 0, sample.index)

@@ -61,6 +61,20 @@ class BackboneSamplerConfig:
         ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
     batch_size : int
         Chains per network call.
+    contig : str or None
+        Motif-scaffolding contig in RFdiffusion's syntax (:mod:`molgen.sample.contig`),
+        e.g. ``10-25/A24-42/5-15/A60-68/10-25``; ``num`` samples, each with its own drawn
+        scaffold lengths. With ``input``: motif segments only, in the input's numbering.
+    motif : str or None
+        Structure file holding the contig's motif residues (not with ``input``).
+    length_range : tuple of int or None
+        Total chain length bounds (inclusive) of contig samples; ``None``: what the contig
+        allows.
+    input : str or None
+        Backbone (PDB/mmCIF) to diversify by partial diffusion (needs ``partial_t``).
+    partial_t : float or None
+        Time in (0, 1] the input is noised to before denoising; the reverse process runs
+        ``steps`` scaled by ``(partial_t - min_t) / (1 - min_t)`` steps (at least 1).
     """
 
     model: str = "backbone"
@@ -79,6 +93,11 @@ class BackboneSamplerConfig:
     seed: int = 0
     device: str = "auto"
     batch_size: int = 16
+    contig: str | None = None
+    motif: str | None = None
+    length_range: tuple[int, int] | None = None
+    input: str | None = None
+    partial_t: float | None = None
 
     def resolved(self, network: Any) -> BackboneSamplerConfig:
         """A copy with ``None`` settings filled in from ``network`` (its checkpoint)."""

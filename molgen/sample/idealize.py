@@ -212,12 +212,19 @@ def _peptide_ca_ca(atoms: Tensor) -> Tensor:
     return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype)
 
 
-def idealize_backbone(atoms: Tensor, mask: Tensor | None = None, max_iter: int = 500) -> Tensor:
+def idealize_backbone(
+    atoms: Tensor,
+    mask: Tensor | None = None,
+    max_iter: int = 500,
+    fixed: Tensor | None = None,
+) -> Tensor:
     """Backbone ``atoms [B, L, 4, 3]`` (N, CA, C, O; Angstrom) moved to ideal geometry.
 
     ``mask [B, L]`` marks present residues (default: all); masked residues come back
-    unchanged. Returns a tensor of the input's dtype and device (see the module docstring for
-    the energy; ``max_iter`` bounds the L-BFGS iterations).
+    unchanged. ``fixed [B, L]`` (bool, optional) marks residues whose four atoms do not move
+    (a motif): they enter the energy as constants, so their neighbours adapt to them, and
+    they come back exactly as given. Returns a tensor of the input's dtype and device (see
+    the module docstring for the energy; ``max_iter`` bounds the L-BFGS iterations).
     """
     if mask is None:
         mask = torch.ones(atoms.shape[:2], dtype=torch.bool, device=atoms.device)
@@ -225,19 +232,28 @@ def idealize_backbone(atoms: Tensor, mask: Tensor | None = None, max_iter: int =
     keep = mask[..., None, None]
     start = torch.where(keep, atoms, torch.zeros_like(atoms)).double()  # padding may be NaN
     targets = _targets(start, mask)
+    held = None if fixed is None else (fixed.bool() & mask)[..., None, None]  # [B, L, 1, 1]
     n_ca_c = start[:, :, :3].clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS(
         [n_ca_c], max_iter=max_iter, tolerance_grad=1e-7, tolerance_change=1e-12,
         history_size=20, line_search_fn="strong_wolfe",
     )  # fmt: skip
 
+    def current() -> Tensor:
+        if held is None:
+            return n_ca_c
+        return torch.where(held, start[:, :, :3], n_ca_c)
+
     def closure() -> Tensor:
         optimizer.zero_grad()
-        energy = idealization_energy(n_ca_c, targets)
+        energy = idealization_energy(current(), targets)
         energy.backward()
         return energy
 
     with torch.enable_grad():
         optimizer.step(closure)
-    out = _with_oxygens(n_ca_c.detach(), targets).to(atoms.dtype)
+    out = _with_oxygens(current().detach(), targets)
+    if held is not None:
+        out = torch.where(held, start, out)
+    out = out.to(atoms.dtype)
     return torch.where(keep, out, atoms)

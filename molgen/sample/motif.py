@@ -1,0 +1,220 @@
+r"""Motif scaffolding by replacement, and partial diffusion of an input backbone.
+
+**Replacement** (the inpainting of score-based models, SALAD's "structure editing"): after
+every reverse step to time :math:`t`, the frames of the motif residues are replaced by the
+motif's own frames noised to :math:`t` by the forward marginal (the motif alone, centred on
+its CA centroid), rigidly superposed (Kabsch on CA) onto where those residues are now, so the
+motif's global pose follows the scaffold and the network sees a state consistent with the
+noise level. It needs nothing from the network, so any frame model works, including one
+trained without motif conditioning. At the end the network's final motif CA is compared with
+the input motif (:func:`motif_ca_rmsd`, after superposition) and the exact input motif atoms
+are put in its place (:func:`place_motif`); idealisation then holds them fixed.
+
+**Partial diffusion** (RFdiffusion's ``partial_T``): the input backbone is noised to
+``partial_t`` with :meth:`~molgen.diffusion.SE3Diffuser.sample_marginal` and denoised from
+there; motif residues of the input may be held by replacement at the same time.
+
+Output positions are 1-based; ``positions`` tensors here are 0-based rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from molgen.errors import InputError
+from molgen.geometry import Frames, center, frames_from_backbone, kabsch, rmsd
+from molgen.io import read_structure
+from molgen.io.structure import Protein
+from molgen.sample.contig import Contig, Motif, MotifSegment, extract_motif
+
+__all__ = [
+    "Conditioning",
+    "MotifGuide",
+    "MotifPlacement",
+    "motif_ca_rmsd",
+    "place_motif",
+    "position_spans",
+    "read_conditioning",
+    "replace_motif",
+]
+
+
+@dataclass(frozen=True)
+class MotifPlacement:
+    """Where a sample's motif went: 1-based output ``positions`` of each motif residue (contig
+    order), their ``residues`` labels (``A24``) and one-letter ``letters``, the drawn
+    ``scaffold_lengths`` (``None`` in partial diffusion) and ``ca_rmsd`` (Angstrom, the
+    network's final motif CA against the input motif after superposition)."""
+
+    positions: tuple[int, ...]
+    residues: tuple[str, ...]
+    letters: str
+    scaffold_lengths: tuple[int, ...] | None
+    ca_rmsd: float | None = None
+
+
+def position_spans(positions: tuple[int, ...] | list[int]) -> str:
+    """Runs of consecutive positions as ``9-25;40-47`` (single positions as ``9``).
+
+    >>> position_spans([9, 10, 11, 40, 42, 43])
+    '9-11;40;42-43'
+    """
+    runs: list[list[int]] = []
+    for p in positions:
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return ";".join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs)
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What conditions every sample of a run: the ``contig`` and its ``motif`` (residues in
+    contig order), and for partial diffusion the ``start`` backbone ``(L, 4, 3)`` (Angstrom)
+    with the 0-based ``motif_rows`` of its held residues (``None`` without a contig)."""
+
+    contig: Contig | None
+    motif: Motif | None
+    start: np.ndarray | None = None
+    motif_rows: tuple[int, ...] | None = None
+
+    def layout(
+        self, index: int, seed: int, length_range: tuple[int, int] | None
+    ) -> tuple[int, tuple[int, ...], tuple[int, ...] | None]:
+        """Length, 0-based motif rows and scaffold lengths of sample ``index``; scaffold
+        lengths are drawn by a numpy generator seeded with ``(seed, index)``."""
+        if self.start is not None:
+            return len(self.start), self.motif_rows or (), None
+        lengths = self.contig.draw_lengths(np.random.default_rng([seed, index]), length_range)
+        rows = [r - 1 for a, b in self.contig.layout(lengths) for r in range(a, b + 1)]
+        return self.contig.motif_length + sum(lengths), tuple(rows), tuple(lengths)
+
+    def placement(
+        self, rows: tuple[int, ...], scaffold: tuple[int, ...] | None, ca_rmsd: float | None
+    ) -> MotifPlacement | None:
+        """The :class:`MotifPlacement` of a sample (``None`` without a motif)."""
+        if self.motif is None:
+            return None
+        labels = tuple(
+            f"{c}{n}" for c, n in zip(self.motif.chains, self.motif.numbers, strict=True)
+        )
+        return MotifPlacement(
+            tuple(r + 1 for r in rows), labels, self.motif.sequence, scaffold, ca_rmsd
+        )
+
+
+def _read(path: str) -> list[Protein]:
+    proteins = read_structure(path)
+    if not proteins:
+        raise InputError("holds no protein chain", path)
+    return proteins
+
+
+def read_conditioning(
+    contig: str | None, motif: str | None, start: str | None
+) -> Conditioning | None:
+    """Parse the contig and read the motif file or the partial-diffusion input (files are
+    user input: errors are :class:`~molgen.errors.InputError`); ``None`` without any."""
+    if contig is None and start is None:
+        if motif is not None:
+            raise InputError("--motif needs --contig")
+        return None
+    parsed = None if contig is None else Contig.parse(contig)
+    if start is None:
+        if motif is None:
+            raise InputError("--contig needs --motif (the file holding the motif residues)")
+        return Conditioning(parsed, extract_motif(_read(motif), parsed, motif))
+    if motif is not None:
+        raise InputError("with --input the motif residues come from the input: drop --motif")
+    proteins = _read(start)
+    chain = proteins[0]
+    if parsed is not None:
+        if not all(isinstance(s, MotifSegment) for s in parsed.segments):
+            raise InputError("with --input the contig lists motif residues only", "--contig")
+        chains = {s.chain for s in parsed.motif_segments}
+        if len(chains) > 1:
+            raise InputError("with --input the motif residues must be from one chain", "--contig")
+        chain = next((p for p in proteins if p.chain_id in chains), None)
+        if chain is None:
+            raise InputError(f"chain {chains.pop()} is not in the input", start)
+    if not chain.atom_mask.all():
+        raise InputError(f"chain {chain.chain_id} lacks backbone atoms of some residues", start)
+    if parsed is None:
+        return Conditioning(None, None, chain.atoms)
+    found = extract_motif([chain], parsed, start)
+    numbers = [int(n) for n in chain.residue_numbers]
+    rows = tuple(numbers.index(n) for n in found.numbers)
+    return Conditioning(parsed, found, chain.atoms, rows)
+
+
+@dataclass
+class MotifGuide:
+    """A batch's motif: centred frames ``rotations [M, 3, 3]``, ``translations [M, 3]``
+    (Angstrom), the input ``atoms [M, 4, 3]`` (float64) and the 0-based ``positions [B, M]``
+    of the motif residues in each chain."""
+
+    rotations: Tensor
+    translations: Tensor
+    atoms: Tensor
+    positions: Tensor
+
+    @classmethod
+    def build(cls, motif_atoms: np.ndarray, positions: list[tuple[int, ...]], device, dtype):
+        """From motif atoms ``(M, 4, 3)`` and each chain's motif rows."""
+        atoms = torch.as_tensor(motif_atoms, dtype=torch.float64, device=device)
+        rot, x = frames_from_backbone(atoms[:, 0], atoms[:, 1], atoms[:, 2])
+        rows = torch.tensor(positions, dtype=torch.long, device=device)
+        return cls(rot.to(dtype), center(x).to(dtype), atoms, rows)
+
+    def fixed(self, shape: tuple[int, int]) -> Tensor:
+        """Bool ``[B, L]``: True at the motif residues."""
+        out = torch.zeros(shape, dtype=torch.bool, device=self.positions.device)
+        return out.scatter(1, self.positions, True)
+
+
+def _rows(guide: MotifGuide) -> Tensor:
+    return torch.arange(guide.positions.shape[0], device=guide.positions.device)[:, None]
+
+
+def replace_motif(
+    frames: Frames, guide: MotifGuide, diffuser, t: float, generator: torch.Generator
+) -> Frames:
+    """``frames [B, L]`` with the motif residues' frames replaced by the motif noised to
+    ``t`` (forward marginal of the motif alone) and superposed (Kabsch on CA) onto those
+    residues' current CA; translations re-centred over the chain."""
+    batch, m = guide.positions.shape
+    clean = Frames(guide.rotations.expand(batch, m, 3, 3), guide.translations.expand(batch, m, 3))
+    noisy = diffuser.sample_marginal(clean, t, generator)
+    rows = _rows(guide)
+    target = frames.translations[rows, guide.positions]  # [B, M, 3]
+    turn, shift = kabsch(noisy.trans_t, target)  # [B, 3, 3], [B, 3]
+    rot = frames.rotations.clone()
+    x = frames.translations.clone()
+    rot[rows, guide.positions] = turn[:, None] @ noisy.rot_t
+    x[rows, guide.positions] = noisy.trans_t @ turn.transpose(-1, -2) + shift[:, None]
+    return Frames(rot, center(x, frames.mask), frames.mask)
+
+
+def motif_ca_rmsd(x0: Tensor, guide: MotifGuide) -> Tensor:
+    """CA RMSD ``[B]`` (Angstrom) of the predicted motif CA in ``x0 [B, L, 3]`` against the
+    input motif, after optimal superposition."""
+    made = x0[_rows(guide), guide.positions].double()  # [B, M, 3]
+    return rmsd(made, guide.atoms[:, 1].expand_as(made))
+
+
+def place_motif(atoms: Tensor, guide: MotifGuide) -> Tensor:
+    """``atoms [B, L, 4, 3]`` (float64) with the input motif atoms superposed (Kabsch on CA)
+    onto each chain's generated motif CA and put in place of its motif residues."""
+    atoms = atoms.double().clone()
+    rows = _rows(guide)
+    made = atoms[rows, guide.positions, 1]  # [B, M, 3]
+    motif = guide.atoms.expand(made.shape[0], *guide.atoms.shape)  # [B, M, 4, 3]
+    turn, shift = kabsch(motif[:, :, 1], made)
+    placed = motif @ turn[:, None].transpose(-1, -2) + shift[:, None, None]
+    atoms[rows, guide.positions] = placed
+    return atoms
