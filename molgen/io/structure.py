@@ -185,9 +185,15 @@ def _count_atoms(text: str, path: Path) -> None:
 
 
 def _validated_pdb_text(text: str, path: Path) -> str:
-    """PDB text with atom records checked: none cut short before the end of its coordinates
-    (column 54); occupancies (columns 55-60) blank (read as 1.00) or finite and >= 0."""
+    """PDB text with atom records checked: the file does not end inside one (a last line
+    without newline that stops before the B-factor, column 66), none is cut
+    short before the end of its coordinates (column 54); occupancies (columns 55-60) blank
+    (read as 1.00) or finite and >= 0."""
     lines = text.splitlines()
+    last = lines[-1] if lines else ""
+    if last.startswith(("ATOM  ", "HETATM")) and len(last) < 66 and not text.endswith("\n"):
+        where = f"line {len(lines)}"
+        raise InputError(f"{where}: the file ends inside an atom record (truncated?)", path)
     for number, line in enumerate(lines, start=1):
         if not line.startswith(("ATOM  ", "HETATM")):
             continue

@@ -315,3 +315,18 @@ def test_altloc_occupancy(tmp_path, occupancy, ok):
     else:
         with pytest.raises(InputError, match=r"line \d+: occupancy"):
             read(path)
+
+
+def test_pdb_cut_inside_its_last_atom_record_is_refused(tmp_path):
+    """A real PDB cut in the middle of an ATOM line past its coordinates (no END, no newline)
+    is an InputError naming the line; the same file cut at a line end is read."""
+    text = (DATA_DIR / "examples" / "1s3v.pdb").read_text()
+    lines = text.splitlines()
+    atom = max(i for i, line in enumerate(lines[:400]) if line.startswith("ATOM  "))
+    cut = tmp_path / "cut.pdb"
+    cut.write_text("\n".join(lines[:atom]) + "\n" + lines[atom][:62])
+    with pytest.raises(InputError, match=rf"line {atom + 1}: the file ends inside an atom"):
+        read_structure(cut)
+    whole = tmp_path / "whole.pdb"
+    whole.write_text("\n".join(lines[: atom + 1]) + "\n")
+    assert len(read_structure(whole)[0]) > 10
