@@ -102,3 +102,12 @@ def test_only_bad_smiles_lines_exit_2_without_output(tiny_model, tmp_path, capsy
     assert _run(tiny_model, out, "--smiles-file", str(smi)) == 2
     assert "none of the input molecules could be read" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_oversized_molecule_is_refused_quickly(tiny_model, tmp_path, capsys):
+    """A 200-carbon chain (ETKDG did not finish it in 180 s) is refused at once with one line
+    naming the limit; nothing is written."""
+    out = tmp_path / "out.sdf"
+    assert _run(tiny_model, out, "--smiles", "C" * 200) == 2
+    assert "more than the 150 molgen embeds" in capsys.readouterr().err
+    assert not out.exists()
