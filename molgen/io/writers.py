@@ -88,12 +88,17 @@ def _build(proteins: list[Protein], b_factors: Sequence[np.ndarray] | None, name
     return builder.get_structure()
 
 
-def _write(writer, proteins, path, overwrite, b_factors) -> Path:
+def _write(writer, proteins, path, overwrite, b_factors, header: str = "") -> Path:
     proteins = _as_proteins(proteins)
     writer.set_structure(_build(proteins, b_factors, proteins[0].name))
     buffer = StringIO()
     writer.save(buffer)
-    return atomic_write_text(path, buffer.getvalue(), overwrite=overwrite)
+    return atomic_write_text(path, header + buffer.getvalue(), overwrite=overwrite)
+
+
+def _remark_lines(remarks: Sequence[str], number: int = 950) -> str:
+    """``REMARK {number} text`` lines (free text, cut to the 80 columns of a PDB line)."""
+    return "".join(f"REMARK {number:3d} {text}"[:80] + "\n" for text in remarks)
 
 
 def write_pdb(
@@ -102,6 +107,7 @@ def write_pdb(
     *,
     b_factors: Sequence[np.ndarray] | None = None,
     overwrite: bool = False,
+    remarks: Sequence[str] = (),
 ) -> Path:
     """Write backbone atoms N, CA, C, O as a PDB file.
 
@@ -116,6 +122,8 @@ def write_pdb(
         Per chain, shape ``(L,)`` (per residue) or ``(L, 4)`` (per atom). Default 0.
     overwrite : bool
         Replace an existing file. Default False.
+    remarks : sequence of str
+        Free-text lines written first, as ``REMARK 950`` records.
 
     Returns
     -------
@@ -127,7 +135,7 @@ def write_pdb(
     InputError
         The file exists and ``overwrite`` is False, or its folder is missing or read-only.
     """
-    return _write(PDBIO(), proteins, path, overwrite, b_factors)
+    return _write(PDBIO(), proteins, path, overwrite, b_factors, _remark_lines(remarks))
 
 
 def write_mmcif(

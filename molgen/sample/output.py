@@ -4,7 +4,11 @@ Each sample is a poly-glycine chain A with N, CA, C, O atoms, named
 ``sample_L{length}_{index:03d}.pdb`` (``sample_ss{k:02d}_L{length}_{index:03d}.pdb`` for the
 ``k``-th blueprint). ``report.csv`` holds one row per sample with its file name, the
 :func:`molgen.checks.check_backbone` record and, for a blueprint, the blueprint and
-``ss_agreement`` (fraction of its specified residues whose DSSP state matches).
+``ss_agreement`` (fraction of its specified residues whose DSSP state matches). A motif
+sample keeps the motif residues' names (glycine elsewhere), lists in ``REMARK 950`` records
+which output positions hold which motif residues, and adds ``motif_ca_rmsd`` (Angstrom),
+``motif_positions`` (1-based, contig order, e.g. ``9-25;40-47``) and ``scaffold_lengths``
+(the drawn scaffold segment lengths, e.g. ``12;7;20``) to its report row.
 ``config.json`` records how the samples were made (model, steps, seed, ...). An output folder
 that already holds files is refused unless ``overwrite`` is set, so earlier results are
 never clobbered by accident.
@@ -22,11 +26,14 @@ from molgen.checks import check_backbone
 from molgen.checks.report import HEADLINE_COLUMNS, format_cell
 from molgen.checks.secondary import blueprint_agreement
 from molgen.errors import InputError
+from molgen.io.structure import Protein
 from molgen.io.tables import atomic_write_text, write_records
 from molgen.io.writers import write_pdb
 from molgen.sample.backbone import SampledBackbone
+from molgen.sample.motif import MotifPlacement, position_spans
 
 __all__ = [
+    "motif_remarks",
     "prepare_output_dir",
     "sample_file_name",
     "summarise_records",
@@ -66,8 +73,18 @@ def write_samples(
     records = []
     for sample in samples:
         name = sample_file_name(sample)
-        write_pdb(sample.atoms, out_dir / name, overwrite=overwrite)
         record: dict[str, Any] = {"path": name, "length": sample.length, "index": sample.index}
+        placement = sample.motif
+        if placement is None:
+            write_pdb(sample.atoms, out_dir / name, overwrite=overwrite)
+        else:
+            protein = Protein(_motif_sequence(sample.length, placement), sample.atoms)
+            remarks = motif_remarks(placement)
+            write_pdb(protein, out_dir / name, overwrite=overwrite, remarks=remarks)
+            record["motif_ca_rmsd"] = placement.ca_rmsd
+            record["motif_positions"] = position_spans(placement.positions)
+            lengths = placement.scaffold_lengths
+            record["scaffold_lengths"] = None if lengths is None else ";".join(map(str, lengths))
         record.update(check_backbone(sample.atoms))
         if sample.blueprint is not None:
             record["blueprint_index"] = sample.blueprint_index
@@ -75,6 +92,36 @@ def write_samples(
             record["ss_agreement"] = blueprint_agreement(sample.atoms, sample.blueprint)
         records.append(record)
     return records
+
+
+def _motif_sequence(length: int, placement: MotifPlacement) -> str:
+    """Glycine everywhere but at the motif positions, which keep their residue letters."""
+    letters = ["G"] * length
+    for position, letter in zip(placement.positions, placement.letters, strict=True):
+        letters[position - 1] = letter
+    return "".join(letters)
+
+
+def motif_remarks(placement: MotifPlacement) -> list[str]:
+    """REMARK text: a summary line, then ``MOTIF {position} {residue}`` per motif residue.
+
+    >>> for line in motif_remarks(MotifPlacement((3, 4), ("A24", "A25"), "DK", (2, 0), 0.4)):
+    ...     print(line)
+    MOTIF POSITIONS 3-4 HOLD A24-A25 (CA RMSD 0.40 A)
+    MOTIF    3 A24 ASP
+    MOTIF    4 A25 LYS
+    """
+    from Bio.Data.PDBData import protein_letters_1to3
+
+    rms = "" if placement.ca_rmsd is None else f" (CA RMSD {placement.ca_rmsd:.2f} A)"
+    first, last = placement.residues[0], placement.residues[-1]
+    lines = [f"MOTIF POSITIONS {position_spans(placement.positions)} HOLD {first}-{last}{rms}"]
+    for position, residue, letter in zip(
+        placement.positions, placement.residues, placement.letters, strict=True
+    ):
+        name = protein_letters_1to3.get(letter.upper(), "UNK").upper()
+        lines.append(f"MOTIF {position:4d} {residue} {name}")
+    return lines
 
 
 def write_report(

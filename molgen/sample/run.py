@@ -23,10 +23,46 @@ __all__ = ["MoleculeSource", "run_backbone_sampling", "run_conformer_sampling"]
 LENGTH_RANGE = (10, 2000)
 
 
+def _check_conditioning(config: BackboneSamplerConfig) -> None:
+    """Motif and partial-diffusion settings: consistent options, readable files, a contig
+    whose lengths fit ``--length`` (each a one-line InputError)."""
+    import numpy as np
+
+    from molgen.sample.motif import read_conditioning
+
+    if config.motif is not None and config.contig is None:
+        raise InputError("--motif needs --contig")
+    if config.input is None and config.partial_t is not None:
+        raise InputError("--partial-t needs --input (the backbone to diversify)")
+    if config.lengths or config.blueprints:
+        option = "--contig" if config.contig is not None else "--input"
+        raise InputError(f"{option} sets the chain length: no plain lengths, --ss or --ss-file")
+    if config.input is not None:
+        t = config.partial_t
+        if t is None or not (math.isfinite(t) and 0 < t <= 1):
+            raise InputError(f"--partial-t must be in (0, 1] with --input, got {t}")
+    if config.length_range is not None:
+        if config.contig is None:
+            raise InputError("a --length range LO-HI needs --contig")
+        low, high = config.length_range
+        if not LENGTH_RANGE[0] <= low <= high <= LENGTH_RANGE[1]:
+            limits = "-".join(map(str, LENGTH_RANGE))
+            raise InputError(f"--length {low}-{high} must be a range inside {limits}")
+    conditioning = read_conditioning(config.contig, config.motif, config.input)
+    if conditioning is not None and conditioning.start is None:
+        conditioning.contig.draw_lengths(np.random.default_rng(0), config.length_range)
+
+
 def _check_backbone_config(config: BackboneSamplerConfig) -> None:
-    if not config.lengths and not config.blueprints:
+    conditioned = any(v is not None for v in (config.contig, config.motif, config.input,
+                                              config.partial_t, config.length_range))  # fmt: skip
+    if conditioned:
+        _check_conditioning(config)
+        sizes = [LENGTH_RANGE[0]]
+    elif not config.lengths and not config.blueprints:
         raise InputError("give --length, --ss or --ss-file")
-    sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+    else:
+        sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
     if min(sizes) < LENGTH_RANGE[0] or max(sizes) > LENGTH_RANGE[1]:
         low, high = LENGTH_RANGE
         raise InputError(f"--length and blueprints must be {low}-{high} residues, got {sizes}")
@@ -103,14 +139,22 @@ def run_backbone_sampling(
     records = [r for part in all_gather_object(records) for r in part]
     if dist.rank != 0:
         return None
-    records.sort(key=lambda r: (r.get("blueprint_index", -1), r["length"], r["index"]))
+    records.sort(key=_record_order)
     settings = {
         "command": "sample backbone",
         **dataclasses.asdict(config),
         "world_size": dist.world_size,
     }
+    if config.contig is not None and config.input is None:
+        settings["scaffold_lengths"] = {r["path"]: r["scaffold_lengths"] for r in records}
     write_report(records, settings, out, overwrite=overwrite)
     return summarise_records(records)
+
+
+def _record_order(record: dict[str, Any]) -> tuple[int, int, int]:
+    """As the samples: by length then index (motif samples by index), blueprints after."""
+    length = 0 if "motif_positions" in record else record["length"]
+    return (record.get("blueprint_index", -1), length, record["index"])
 
 
 @dataclass(frozen=True)
