@@ -90,9 +90,33 @@ app.add_typer(data_app, name="data")
 def sample_backbone_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
     length: Annotated[
-        list[int] | None,
-        typer.Option("--length", "-l", help="Chain length; repeat for several."),
+        list[str] | None,
+        typer.Option(
+            "--length",
+            "-l",
+            help="Chain length; repeat for several. With --contig: one total length or a "
+            "range LO-HI bounding the total.",
+        ),
     ] = None,
+    contig: Annotated[
+        str | None,
+        typer.Option(
+            help="Motif scaffolding in RFdiffusion's syntax, e.g. 10-25/A24-42/5-15/A60-68/10-25 "
+            "(A24-42: residues of chain A of --motif; 10-25: scaffold length drawn per sample). "
+            "With --input: motif residues of the input held fixed, e.g. A24-42/A60-68."
+        ),
+    ] = _B.contig,
+    motif: Annotated[
+        Path | None, typer.Option(help="PDB/mmCIF file holding the contig's motif residues.")
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", help="Backbone to diversify by partial diffusion (--partial-t)."),
+    ] = None,
+    partial_t: Annotated[
+        float | None,
+        typer.Option(help="Partial diffusion: noise --input to this time in (0, 1], denoise."),
+    ] = _B.partial_t,
     ss: Annotated[
         list[str] | None,
         typer.Option(
@@ -163,16 +187,37 @@ def sample_backbone_command(
     from molgen.sample.run import run_backbone_sampling
 
     blueprints = gather_blueprints(ss or [], ss_file)
+    lengths, length_range = _parse_lengths(length or [], contig is not None)
     config = BackboneSamplerConfig(
-        model=model, lengths=list(length or []), blueprints=blueprints, num=num, steps=steps,
+        model=model, lengths=lengths, blueprints=blueprints, num=num, steps=steps,
         noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
         rotation_score_scale=rotation_score_scale, ode=ode, restrain=restrain,
         idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
-        batch_size=batch_size,
+        batch_size=batch_size, contig=contig, motif=None if motif is None else str(motif),
+        length_range=length_range, input=None if input_file is None else str(input_file),
+        partial_t=partial_t,
     )  # fmt: skip
     summary = run_backbone_sampling(config, out, overwrite=overwrite, progress=not quiet)
     if summary is not None and not quiet:
         _print(summary_table(summary, f"backbones written to {out}"))
+
+
+def _parse_lengths(values: list[str], contig: bool) -> tuple[list[int], tuple[int, int] | None]:
+    """``--length`` values: plain integers, or with a contig one ``N`` or ``LO-HI`` (the
+    total's bounds). Returns (lengths, length range)."""
+    parsed = []
+    for value in values:
+        low, dash, high = value.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise InputError(f"Invalid value for '--length': {value!r} is not an integer or LO-HI")
+        if dash and not contig:
+            raise InputError(f"--length {value}: a range LO-HI needs --contig")
+        parsed.append((int(low), int(high) if dash else int(low)))
+    if not contig:
+        return [low for low, _ in parsed], None
+    if len(parsed) > 1:
+        raise InputError("with --contig give one --length (N or LO-HI)")
+    return [], parsed[0] if parsed else None
 
 
 def _print(*renderables) -> None:
