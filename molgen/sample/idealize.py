@@ -65,6 +65,10 @@ DIHEDRAL_SIGMA = math.radians(5.0)
 #: CONTACT_SIGMA.
 CONTACT_OVERLAP = 0.25
 CONTACT_SIGMA = 0.05
+#: Free residues this close in sequence to a fixed one are tethered JUNCTION_TETHER times
+#: as strongly as the others (the joints of a placed motif).
+JUNCTION_REACH = 4
+JUNCTION_TETHER = 0.02
 #: Width of the CA(i)-CA(i+1) restraint that keeps peptides planar (Angstrom).
 CA_CA_SIGMA = 0.05
 
@@ -147,6 +151,10 @@ class _Targets:
     pairs: Tensor  # [2, P] non-local residue pairs into the flattened B * L residues
     contact: Tensor  # [4, 4] closest allowed N, CA, C, O distances across a pair, Angstrom
     filler: Tensor  # [L, 3, 3] stand-in atoms for masked residues, Angstrom
+    turn_weight: Tensor | None = None  # [B, L-1] weight of each peptide's phi/psi terms
+    fixed_o: Tensor | None = None  # [B, L, 3] O of fixed residues (NaN-free), Angstrom
+    fixed: Tensor | None = None  # [B, L] bool, residues whose atoms do not move
+    tether: Tensor | None = None  # [B, L] weight of each residue's position tether
 
 
 def _targets(start: Tensor, mask: Tensor) -> _Targets:
@@ -172,6 +180,8 @@ def _with_oxygens(x: Tensor, targets: _Targets) -> Tensor:
     """N, CA, C ``[B, L, 3, 3]`` plus O rebuilt from them ``[B, L, 4, 3]`` (Angstrom)."""
     n, ca, c = x.unbind(-2)
     o = backbone_oxygens(n, ca, c, targets.terminal_psi, targets.mask)
+    if targets.fixed is not None:
+        o = torch.where(targets.fixed[..., None], targets.fixed_o, o)
     return torch.cat([x, o[..., None, :]], dim=-2)
 
 
@@ -185,7 +195,8 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     x = torch.where(targets.mask[..., None, None], x, targets.filler)
     m = targets.mask.to(x.dtype)
     pair = m[:, 1:] * m[:, :-1]  # [B, L-1]
-    energy = 0.5 * ((x - targets.start).square().sum((-1, -2)) * m).sum() / POSITION_SIGMA**2
+    tether = m if targets.tether is None else m * targets.tether
+    energy = 0.5 * ((x - targets.start).square().sum((-1, -2)) * tether).sum() / POSITION_SIGMA**2
     for a, b, target, width in WITHIN:
         z = (_distance(x[:, :, a], x[:, :, b]) - target) / width
         energy = energy + 0.5 * (z.square() * m).sum()
@@ -197,6 +208,8 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     energy = energy + 0.5 * (z.square() * pair).sum()
     phi, psi = _phi_psi(x)
     turn = (1 - torch.cos(phi - targets.phi)) + (1 - torch.cos(psi - targets.psi))
+    if targets.turn_weight is not None:
+        turn = turn * targets.turn_weight
     energy = energy + (turn * pair).sum() / DIHEDRAL_SIGMA**2
     atoms = atoms.reshape(-1, 4, 3)
     i, j = targets.pairs
@@ -223,7 +236,10 @@ def idealize_backbone(
     ``mask [B, L]`` marks present residues (default: all); masked residues come back
     unchanged. ``fixed [B, L]`` (bool, optional) marks residues whose four atoms do not move
     (a motif): they enter the energy as constants, so their neighbours adapt to them, and
-    they come back exactly as given. Returns a tensor of the input's dtype and device (see
+    they come back exactly as given; peptides between a fixed and a free residue are
+    restrained as trans, without the phi/psi restraint, and the free residues within
+    ``JUNCTION_REACH`` of a fixed one are tethered ``JUNCTION_TETHER`` times as weakly, so
+    the strain of joining spreads over them. Returns a tensor of the input's dtype and device (see
     the module docstring for the energy; ``max_iter`` bounds the L-BFGS iterations).
     """
     if mask is None:
@@ -232,7 +248,26 @@ def idealize_backbone(
     keep = mask[..., None, None]
     start = torch.where(keep, atoms, torch.zeros_like(atoms)).double()  # padding may be NaN
     targets = _targets(start, mask)
-    held = None if fixed is None else (fixed.bool() & mask)[..., None, None]  # [B, L, 1, 1]
+    held = None
+    if fixed is not None:
+        fixed = fixed.bool() & mask
+        held = fixed[..., None, None]  # [B, L, 1, 1]
+        # A peptide joining a fixed residue to a free one is trans, and its phi/psi are free:
+        # its input geometry is an artifact of placing the fixed atoms.
+        junction = fixed[:, 1:] ^ fixed[:, :-1]
+        targets.ca_ca = torch.where(junction, TRANS_CA_CA, targets.ca_ca)
+        targets.turn_weight = (~junction).to(start.dtype)
+        targets.fixed, targets.fixed_o = fixed, start[:, :, O]
+        near = (
+            torch.nn.functional.max_pool1d(
+                fixed[:, None].to(start.dtype),
+                2 * JUNCTION_REACH + 1,
+                stride=1,
+                padding=JUNCTION_REACH,
+            )[:, 0].bool()
+            & ~fixed
+        )
+        targets.tether = torch.where(near, JUNCTION_TETHER, 1.0).to(start.dtype)
     n_ca_c = start[:, :, :3].clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS(
         [n_ca_c], max_iter=max_iter, tolerance_grad=1e-7, tolerance_change=1e-12,

@@ -8,7 +8,8 @@ motif's global pose follows the scaffold and the network sees a state consistent
 noise level. It needs nothing from the network, so any frame model works, including one
 trained without motif conditioning. At the end the network's final motif CA is compared with
 the input motif (:func:`motif_ca_rmsd`, after superposition) and the exact input motif atoms
-are put in its place (:func:`place_motif`); idealisation then holds them fixed.
+are put in its place (:func:`place_motif`), with the free neighbour of each motif end rebuilt
+across an ideal trans peptide (:func:`join_motif`); idealisation then holds the motif fixed.
 
 **Partial diffusion** (RFdiffusion's ``partial_T``): the input backbone is noised to
 ``partial_t`` with :meth:`~molgen.diffusion.SE3Diffuser.sample_marginal` and denoised from
@@ -25,8 +26,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS
 from molgen.errors import InputError
-from molgen.geometry import Frames, center, frames_from_backbone, kabsch, rmsd
+from molgen.geometry import Frames, center, dihedral, frames_from_backbone, kabsch, place_atom, rmsd
 from molgen.io import read_structure
 from molgen.io.structure import Protein
 from molgen.sample.contig import Contig, Motif, MotifSegment, extract_motif
@@ -39,6 +41,7 @@ __all__ = [
     "place_motif",
     "position_spans",
     "read_conditioning",
+    "join_motif",
     "replace_motif",
 ]
 
@@ -217,4 +220,40 @@ def place_motif(atoms: Tensor, guide: MotifGuide) -> Tensor:
     turn, shift = kabsch(motif[:, :, 1], made)
     placed = motif @ turn[:, None].transpose(-1, -2) + shift[:, None, None]
     atoms[rows, guide.positions] = placed
-    return atoms
+    return join_motif(atoms, guide.fixed(atoms.shape[:2]))
+
+
+_N_CA, _CA_C, _, _C_N = (float(v) for v in ENGH_HUBER_LENGTHS[:, 0])
+_CA_C_N, _C_N_CA = float(ENGH_HUBER_ANGLES[1, 0]), float(ENGH_HUBER_ANGLES[2, 0])
+
+
+def join_motif(atoms: Tensor, fixed: Tensor) -> Tensor:
+    r"""``atoms [B, L, 4, 3]`` with each free residue next to a fixed one moved (translated)
+    so that the peptide between them is ideal and trans (Engh & Huber bonds and angles,
+    :math:`\omega = \pi`).
+
+    After a motif end (fixed i, free i+1) the fixed C=O fixes the peptide plane: N(i+1) goes
+    in the plane of CA, C, O opposite O, CA(i+1) at :math:`\omega = \pi`. Before a motif
+    start (free i, fixed i+1) C(i) keeps its current :math:`\phi_{i+1}` and CA(i) goes at
+    :math:`\omega = \pi`. The moved residue's other atoms follow its CA; without this an
+    end whose network-predicted neighbour sits near cis stays there under idealisation.
+    """
+    n, ca, c, o = atoms.unbind(-2)  # [B, L, 3] each
+    out = atoms.clone()
+    pi = torch.full_like(ca[:, :-1, 0], torch.pi)  # [B, L-1]
+    # Motif end: peptide k joins fixed k to free k + 1.
+    n_next = place_atom(o[:, :-1], ca[:, :-1], c[:, :-1], _C_N, _CA_C_N, pi)
+    ca_next = place_atom(ca[:, :-1], c[:, :-1], n_next, _N_CA, _C_N_CA, pi)
+    after = (fixed[:, :-1] & ~fixed[:, 1:])[..., None, None]  # [B, L-1, 1, 1]
+    moved = atoms[:, 1:] + (ca_next - ca[:, 1:])[:, :, None]
+    moved[:, :, 0] = n_next
+    out[:, 1:] = torch.where(after, moved, out[:, 1:])
+    # Motif start: peptide k joins free k to fixed k + 1.
+    phi = dihedral(c[:, :-1], n[:, 1:], ca[:, 1:], c[:, 1:])
+    c_prev = place_atom(c[:, 1:], ca[:, 1:], n[:, 1:], _C_N, _C_N_CA, phi)
+    ca_prev = place_atom(ca[:, 1:], n[:, 1:], c_prev, _CA_C, _CA_C_N, pi)
+    before = (~fixed[:, :-1] & fixed[:, 1:])[..., None, None]
+    moved = atoms[:, :-1] + (ca_prev - ca[:, :-1])[:, :, None]
+    moved[:, :, 2] = c_prev
+    out[:, :-1] = torch.where(before, moved, out[:, :-1])
+    return out

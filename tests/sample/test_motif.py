@@ -125,3 +125,22 @@ def test_conditioning_errors_are_input_errors(contig, motif, start, message):
     with pytest.raises(InputError, match=message) as err:
         read_conditioning(contig, motif, start)
     assert "\n" not in str(err.value)
+
+
+def test_join_motif_makes_junction_peptides_ideal_and_trans(val_backbones):
+    """A motif placed into a chain whose neighbours sit wrongly (here shifted 1.5 A): after
+    join_motif both junction peptides have C-N 1.336 A and trans CA-CA 3.80 A, and the motif
+    atoms are untouched."""
+    from molgen.checks.bonds import IDEAL_CA_CA
+    from molgen.sample.motif import join_motif
+
+    atoms = torch.tensor(val_backbones[0][:30])[None].clone()
+    fixed = torch.zeros(1, 30, dtype=torch.bool)
+    fixed[0, 10:20] = True
+    atoms[0, 9] += torch.tensor([1.5, 0.0, 0.0], dtype=atoms.dtype)
+    atoms[0, 20] -= torch.tensor([0.0, 1.5, 0.0], dtype=atoms.dtype)
+    out = join_motif(atoms, fixed)[0]
+    assert torch.equal(out[10:20], atoms[0, 10:20])
+    for k in (9, 19):  # peptides k -> k + 1 at the two ends
+        assert float((out[k, 2] - out[k + 1, 0]).norm()) == pytest.approx(1.336, abs=1e-3)
+        assert float((out[k, 1] - out[k + 1, 1]).norm()) == pytest.approx(IDEAL_CA_CA, abs=0.05)
