@@ -50,9 +50,15 @@ def test_conformers_match_recorded_sets():
 @pytest.mark.slow
 def test_score_table_matches_recorded_rows():
     """The score table of data/examples has the recorded rows, each recorded column with the
-    recorded value exactly (columns added since, by new checks, are not compared)."""
+    recorded value exactly (columns added since, by new checks, are not compared), except the
+    learned backbone score: recorded from the float32 network, it is now computed in float64
+    (the same noise), so it agrees to 1e-5."""
     want = json.loads((FIXTURES / "scores.json").read_text())
     got = _maker().score_fixture()
     assert len(got) == len(want)
+    learned = {"model_score", "model_trans_error", "model_rot_error"}
     for row, recorded in zip(got, want, strict=True):
-        assert {k: row.get(k) for k in recorded} == recorded
+        exact = {k: v for k, v in recorded.items() if not (k in learned and "chain" in row)}
+        assert {k: row.get(k) for k in exact} == exact
+        for key in learned & set(recorded) - set(exact):
+            assert abs(row[key] - recorded[key]) < 1e-5 * max(1.0, abs(recorded[key])), key

@@ -127,7 +127,9 @@ def _score_batch(
         for b, item in enumerate(items):  # per-structure noise: independent of the batch
             n = len(item.mask)
             gen = seeded_generator(seed, k)
-            frames = Frames(rot_0[b : b + 1, :n].cpu(), x_0[b : b + 1, :n].cpu())
+            # Drawn in float32 whatever the network's dtype, so a float64 network sees the
+            # same noise as the float32 one it was calibrated with.
+            frames = Frames(rot_0[b : b + 1, :n].cpu().float(), x_0[b : b + 1, :n].cpu().float())
             noisy = diffuser.sample_marginal(frames, t_value, generator=gen)
             rot_t[b, :n], x_t[b, :n] = noisy.rot_t[0], noisy.trans_t[0]
             rot_score[b, :n] = noisy.rot_score[0]
@@ -202,6 +204,11 @@ def calibrate(
     )
 
 
+def _rounded(value: float) -> float:
+    """To 9 significant digits: a batch's float64 rounding (~1e-15) never shows."""
+    return float(f"{float(value):.9g}")
+
+
 def backbone_model_scores(
     model: nn.Module,
     backbones: Sequence[np.ndarray],
@@ -247,9 +254,9 @@ def backbone_model_scores(
         ok = bool(np.isfinite(errors[i]).all())
         results.append(
             {
-                "model_score": float(-z[i].max()) if ok else None,
-                "model_trans_error": float(trans[i]) if ok else None,
-                "model_rot_error": float(rot[i]) if ok else None,
+                "model_score": _rounded(-z[i].max()) if ok else None,
+                "model_trans_error": _rounded(trans[i]) if ok else None,
+                "model_rot_error": _rounded(rot[i]) if ok else None,
             }
         )
     return results

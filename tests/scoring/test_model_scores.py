@@ -73,7 +73,7 @@ def test_calibration_standardises_the_calibration_set(tiny_backbone_model, val_b
     np.testing.assert_allclose(z.std(0, ddof=1), 1.0, rtol=1e-9)
     model.extra = {"score_calibration": cal.to_dict()}
     scores = [r["model_score"] for r in backbone_model_scores(model, chains, seed=0)]
-    np.testing.assert_allclose(scores, -z.max(1), rtol=1e-9)
+    np.testing.assert_allclose(scores, -z.max(1), rtol=1e-8)  # scores: 9 digits
 
 
 def test_calibration_is_stored_with_the_weights(tiny_backbone_model, val_backbones, tmp_path):
