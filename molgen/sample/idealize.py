@@ -268,6 +268,10 @@ def idealize_backbone(
             & ~fixed
         )
         targets.tether = torch.where(near, JUNCTION_TETHER, 1.0).to(start.dtype)
+        # Peptides touching those residues keep their phi/psi as weakly as they are tethered.
+        loose = near[:, 1:] | near[:, :-1]
+        turn = torch.where(loose, JUNCTION_TETHER, 1.0).to(start.dtype)
+        targets.turn_weight = targets.turn_weight * turn
     n_ca_c = start[:, :, :3].clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS(
         [n_ca_c], max_iter=max_iter, tolerance_grad=1e-7, tolerance_change=1e-12,
