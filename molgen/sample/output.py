@@ -133,7 +133,8 @@ def write_report(
     """``report.csv`` (one row per sample) and ``config.json`` (the settings) in ``out_dir``."""
     out_dir = Path(out_dir)
     write_records(records, out_dir / "report.csv", fmt="csv", overwrite=overwrite)
-    text = json.dumps(dict(settings), indent=2, sort_keys=True, default=str) + "\n"
+    text = json.dumps(dict(settings), indent=2, sort_keys=True, default=str, allow_nan=False)
+    text += "\n"  # allow_nan=False: config.json is always valid JSON
     atomic_write_text(out_dir / "config.json", text, overwrite=overwrite)
 
 
