@@ -227,6 +227,10 @@ _N_CA, _CA_C, _, _C_N = (float(v) for v in ENGH_HUBER_LENGTHS[:, 0])
 _CA_C_N, _C_N_CA = float(ENGH_HUBER_ANGLES[1, 0]), float(ENGH_HUBER_ANGLES[2, 0])
 
 
+#: Free residues over which the shift of a motif's joined neighbour fades out.
+JOIN_REACH = 4
+
+
 def join_motif(atoms: Tensor, fixed: Tensor) -> Tensor:
     r"""``atoms [B, L, 4, 3]`` with each free residue next to a fixed one moved (translated)
     so that the peptide between them is ideal and trans (Engh & Huber bonds and angles,
@@ -235,25 +239,33 @@ def join_motif(atoms: Tensor, fixed: Tensor) -> Tensor:
     After a motif end (fixed i, free i+1) the fixed C=O fixes the peptide plane: N(i+1) goes
     in the plane of CA, C, O opposite O, CA(i+1) at :math:`\omega = \pi`. Before a motif
     start (free i, fixed i+1) C(i) keeps its current :math:`\phi_{i+1}` and CA(i) goes at
-    :math:`\omega = \pi`. The moved residue's other atoms follow its CA; without this an
-    end whose network-predicted neighbour sits near cis stays there under idealisation.
+    :math:`\omega = \pi`. The moved residue's other atoms follow its CA, and the shift fades
+    linearly over the next ``JOIN_REACH`` free residues away from the motif (a smooth start
+    for idealisation); without this an end whose network-predicted neighbour sits near cis
+    stays there under idealisation.
     """
     n, ca, c, o = atoms.unbind(-2)  # [B, L, 3] each
-    out = atoms.clone()
+    length = atoms.shape[1]
     pi = torch.full_like(ca[:, :-1, 0], torch.pi)  # [B, L-1]
+    free = ~fixed[..., None]  # [B, L, 1]
     # Motif end: peptide k joins fixed k to free k + 1.
     n_next = place_atom(o[:, :-1], ca[:, :-1], c[:, :-1], _C_N, _CA_C_N, pi)
     ca_next = place_atom(ca[:, :-1], c[:, :-1], n_next, _N_CA, _C_N_CA, pi)
-    after = (fixed[:, :-1] & ~fixed[:, 1:])[..., None, None]  # [B, L-1, 1, 1]
-    moved = atoms[:, 1:] + (ca_next - ca[:, 1:])[:, :, None]
-    moved[:, :, 0] = n_next
-    out[:, 1:] = torch.where(after, moved, out[:, 1:])
+    after = (fixed[:, :-1] & ~fixed[:, 1:])[..., None]  # [B, L-1, 1]
+    delta_after = torch.where(after, ca_next - ca[:, 1:], 0.0)  # shift of residue k + 1
     # Motif start: peptide k joins free k to fixed k + 1.
     phi = dihedral(c[:, :-1], n[:, 1:], ca[:, 1:], c[:, 1:])
     c_prev = place_atom(c[:, 1:], ca[:, 1:], n[:, 1:], _C_N, _C_N_CA, phi)
     ca_prev = place_atom(ca[:, 1:], n[:, 1:], c_prev, _CA_C, _CA_C_N, pi)
-    before = (~fixed[:, :-1] & fixed[:, 1:])[..., None, None]
-    moved = atoms[:, :-1] + (ca_prev - ca[:, :-1])[:, :, None]
-    moved[:, :, 2] = c_prev
-    out[:, :-1] = torch.where(before, moved, out[:, :-1])
+    before = (~fixed[:, :-1] & fixed[:, 1:])[..., None]
+    delta_before = torch.where(before, ca_prev - ca[:, :-1], 0.0)  # shift of residue k
+    # Each shift fades over JOIN_REACH free residues away from the motif.
+    shift = torch.zeros_like(ca)
+    for m in range(min(JOIN_REACH, length - 1)):
+        weight = (JOIN_REACH - m) / JOIN_REACH
+        shift[:, 1 + m :] += weight * delta_after[:, : length - 1 - m]
+        shift[:, : length - 1 - m] += weight * delta_before[:, m:]
+    out = atoms + (shift * free)[:, :, None]
+    out[:, 1:, 0] = torch.where(after, n_next, out[:, 1:, 0])
+    out[:, :-1, 2] = torch.where(before, c_prev, out[:, :-1, 2])
     return out
