@@ -122,26 +122,6 @@ def _blueprint_codes(chunk: Sequence[_Job], device: torch.device) -> torch.Tenso
     return codes.to(device)
 
 
-@torch.no_grad()
-def _sample_batch(
-    model: torch.nn.Module,
-    lengths: Sequence[int],
-    config: BackboneSamplerConfig,
-    generator: torch.Generator,
-    device: torch.device | str,
-    on_step: Callable[[], None] | None = None,
-    ss: torch.Tensor | None = None,
-) -> np.ndarray:
-    """Run the reverse process for one padded batch; atoms ``[B, Lmax, 4, 3]`` (Angstrom).
-
-    ``config`` is resolved (a number for ``min_t``); ``ss`` (long ``[B, Lmax]`` blueprint
-    codes) is given to a network built with ``ss_condition`` and must be all zero
-    (unspecified) for any other network.
-    """
-    atoms, _ = _sample_guided_batch(model, lengths, config, generator, device, on_step, ss)
-    return atoms
-
-
 @dataclass
 class _Guide:
     """A batch's conditioning: the motif held by replacement and, for partial diffusion,
@@ -152,7 +132,7 @@ class _Guide:
 
 
 @torch.no_grad()
-def _sample_guided_batch(
+def _sample_batch(
     model: torch.nn.Module,
     lengths: Sequence[int],
     config: BackboneSamplerConfig,
@@ -162,8 +142,14 @@ def _sample_guided_batch(
     ss: torch.Tensor | None = None,
     guide: _Guide | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`_sample_batch` with an optional ``guide``; also returns the motif CA RMSD
-    ``[B]`` (Angstrom) of the network's final prediction, ``None`` without a motif."""
+    """Run the reverse process for one padded batch, with an optional ``guide``; returns atoms
+    ``[B, Lmax, 4, 3]`` (Angstrom) and the motif CA RMSD ``[B]`` (Angstrom) of the network's
+    final prediction, ``None`` without a motif.
+
+    ``config`` is resolved (a number for ``min_t``); ``ss`` (long ``[B, Lmax]`` blueprint
+    codes) is given to a network built with ``ss_condition`` and must be all zero
+    (unspecified) for any other network.
+    """
     if ss is not None and not getattr(model.config, "ss_condition", False):
         if bool((ss != 0).any()):
             raise ValueError("this model was trained without blueprint conditioning")
@@ -334,7 +320,7 @@ def sample_backbones(
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("sampling backbones", total=len(batches) * step_count(config))
         for chunk in batches:
-            atoms, ca_rmsd = _sample_guided_batch(
+            atoms, ca_rmsd = _sample_batch(
                 model, [job.length for job in chunk], config, generator, device,
                 lambda: bar.advance(task), _blueprint_codes(chunk, device),
                 _batch_guide(chunk, conditioning, device),

@@ -14,7 +14,7 @@ from molgen.checks.clashes import ca_clashes
 from molgen.diffusion import SE3Diffuser
 from molgen.geometry import center, frames_from_backbone, geodesic_distance, matrix_to_rotvec, rmsd
 from molgen.sample import sample_backbones
-from molgen.sample.backbone import _sample_batch
+from molgen.sample.backbone import _sample_batch as _sample_guided
 from molgen.sample.config import BackboneSamplerConfig
 
 
@@ -24,6 +24,11 @@ def _settings(noise_scale=1.0, ode=False, restrain=False, idealize=False):
         steps=200, noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,
         min_t=0.01,
     )  # fmt: skip
+
+
+def _sample_batch(*args, **kwargs):
+    """The atoms of one batch (the sampler's private batch runner without a guide)."""
+    return _sample_guided(*args, **kwargs)[0]
 
 
 class ExactScoreModel(torch.nn.Module):
