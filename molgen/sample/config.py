@@ -41,7 +41,8 @@ class BackboneSamplerConfig:
     rotation_score_scale : float
         Multiplies the rotation score (drift) at every step: above 1 rotations settle earlier
         in the reverse process than translations (the inference-time rotation speed-up of
-        FrameFlow's ``exp_rate`` and FoldFlow's ``inference_scaling``).
+        FrameFlow's ``exp_rate`` and FoldFlow's ``inference_scaling``); 1 is the exact
+        reverse process.
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
     restrain : bool
@@ -84,7 +85,7 @@ class BackboneSamplerConfig:
     steps: int = 200
     noise_scale: float = 0.3
     rotation_noise_scale: float | None = None
-    rotation_score_scale: float = 1.0
+    rotation_score_scale: float = 2.0
     ode: bool = False
     restrain: bool = True
     idealize: bool = True

@@ -19,10 +19,11 @@ from molgen.sample.config import BackboneSamplerConfig
 
 
 def _settings(noise_scale=1.0, ode=False, restrain=False, idealize=False):
-    """200 steps down to t = 0.01 without restraint or idealisation, unless asked."""
+    """The exact reverse process (rotation score unscaled): 200 steps down to t = 0.01
+    without restraint or idealisation, unless asked."""
     return BackboneSamplerConfig(
         steps=200, noise_scale=noise_scale, ode=ode, restrain=restrain, idealize=idealize,
-        min_t=0.01,
+        min_t=0.01, rotation_score_scale=1.0,
     )  # fmt: skip
 
 
