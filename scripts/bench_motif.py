@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from molgen.devices import resolve_device
 from molgen.evaluation import tm_clusters, tm_score
 from molgen.io.chainset import ChainSet
 from molgen.io.structure import Protein
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     chains = ChainSet(args.chain_set or default_data_path("pdb_chains.npz"), split="val")
-    network = load(args.model, device=args.device)
+    network = load(args.model, device=resolve_device(args.device))
     problems = find_problems(chains)[: args.problems]
     tick = time.perf_counter()
     results = []
