@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import torch
 
 from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig, save
-from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.conftest import DATA_DIR
+from tests.scripts.script_loader import load_script
 
 
 def _bench():
-    path = Path(REPO_ROOT) / "scripts" / "bench_conformers.py"
-    spec = importlib.util.spec_from_file_location("bench_conformers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_conformers")
 
 
 def test_bench_reports_every_method_and_group(tmp_path, capsys):

@@ -3,24 +3,19 @@ run with a tiny model."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 from molgen.io.chainset import ChainSet
 from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig, save
 from molgen.sample.contig import Contig
-from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.conftest import DATA_DIR
+from tests.scripts.script_loader import load_script
 
 TINY = {"hidden_irreps": "8x0e + 2x1o + 2x1e", "num_layers": 1, "k": 6, "mlp_dim": 16}
 
 
 def _bench():
-    path = Path(REPO_ROOT) / "scripts" / "bench_motif.py"
-    spec = importlib.util.spec_from_file_location("bench_motif", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_motif")
 
 
 def test_problems_cover_every_kind_from_distinct_val_chains():
