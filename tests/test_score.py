@@ -59,9 +59,12 @@ def test_rows_columns_and_error_row(folder, tiny_backbone_model, tiny_conformer_
 
 
 def test_min_score_threshold(tiny_backbone_model):  # noqa: F811
-    """min_score above every score fails every row with reason 'model_score'."""
-    rows = _score([PDB], tiny_backbone_model, None, min_score=0.0)
+    """min_score above every score fails every row with reason 'model_score' (the classifier's
+    log-odds stay under about 7); a threshold below every score adds no such reason."""
+    rows = _score([PDB], tiny_backbone_model, None, min_score=50.0, mpnn=False)
     assert all(not r["pass"] and r["reasons"][-1] == "model_score" for r in rows)
+    rows = _score([PDB], tiny_backbone_model, None, min_score=-50.0, mpnn=False)
+    assert all("model_score" not in r["reasons"] for r in rows)
 
 
 def test_deterministic_and_workers(folder, tiny_backbone_model):  # noqa: F811
@@ -80,14 +83,20 @@ def test_missing_path_is_input_error(tmp_path):
 def test_missing_bundled_model_warns(monkeypatch):
     """Without bundled weights: one warning per model kind, model_score None, checks decide."""
     monkeypatch.setattr("molgen.models.bundled_names", lambda: [])
-    with pytest.warns(UserWarning, match="bundled 'backbone' model is not installed"):
+    with pytest.warns(UserWarning) as caught:
         rows = score_structures([PDB], progress=False)
-    assert all(r["model_score"] is None for r in rows)
+    messages = sorted(str(w.message).split(":")[0] for w in caught)
+    assert messages == [
+        "bundled 'backbone' model is not installed",
+        "bundled 'conformer' model is not installed",
+        "bundled 'plausibility' model is not installed",
+    ]
+    assert all(r["model_score"] is None and r.get("denoising_score") is None for r in rows)
     assert all(r["pass"] == r["checks_passed"] for r in rows)
 
 
 def test_backbone_scores_do_not_depend_on_grouping():
-    """model_score of 12 real val chains of 12 different lengths is identical with batches of
+    """denoising_score of 12 real val chains of 12 different lengths is identical with batches of
     12, 5 and 1 (float64 network, as molgen score loads it; float32 differed by ~7e-7)."""
     import torch
 
@@ -100,7 +109,7 @@ def test_backbone_scores_do_not_depend_on_grouping():
     backbones = [chains.atoms(i)[: 40 + 9 * i] for i in range(12)]
     net = load("backbone").to(torch.float64).eval()
     scores = [
-        [r["model_score"] for r in backbone_model_scores(net, backbones, batch_size=size)]
+        [r["denoising_score"] for r in backbone_model_scores(net, backbones, batch_size=size)]
         for size in (12, 5, 1)
     ]
     assert scores[0] == scores[1] == scores[2]

@@ -16,13 +16,17 @@ from molgen.models.checkpoint import (
     update_extra,
 )
 from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
+from molgen.models.plausibility import PlausibilityClassifier, PlausibilityClassifierConfig
 
 register_model(FrameScoreNetwork)
 register_model(TorsionScoreNetwork)
+register_model(PlausibilityClassifier)
 
 __all__ = [
     "FrameScoreNetwork",
     "FrameScoreNetworkConfig",
+    "PlausibilityClassifier",
+    "PlausibilityClassifierConfig",
     "TorsionScoreNetwork",
     "TorsionScoreNetworkConfig",
     "bundled_names",

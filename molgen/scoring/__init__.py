@@ -1,5 +1,6 @@
-"""Learned plausibility scores of structures (denoising error of the score networks), ROC AUC,
-and decoys for benchmarking them. The file-level pipeline is :mod:`molgen.score`."""
+"""Learned plausibility scores of structures (the backbone plausibility classifier, the
+denoising error of the score networks), ROC AUC, and decoys for benchmarking them. The
+file-level pipeline is :mod:`molgen.score`."""
 
 from molgen.scoring.auc import roc_auc
 from molgen.scoring.backbone import (
@@ -8,8 +9,16 @@ from molgen.scoring.backbone import (
     backbone_model_scores,
     calibrate,
 )
-from molgen.scoring.decoys import ideal_helix, mirror_decoy, noise_decoy, swap_decoy
+from molgen.scoring.decoys import (
+    chain_from_torsions,
+    ideal_helix,
+    mirror_decoy,
+    noise_decoy,
+    swap_decoy,
+    torsion_noise_decoy,
+)
 from molgen.scoring.molecule import DEFAULT_SIGMA_GRID, conformer_model_scores
+from molgen.scoring.plausibility import plausibility_scores
 
 __all__ = [
     "DEFAULT_SIGMA_GRID",
@@ -17,10 +26,13 @@ __all__ = [
     "ScoreCalibration",
     "backbone_model_scores",
     "calibrate",
+    "chain_from_torsions",
     "conformer_model_scores",
     "ideal_helix",
     "mirror_decoy",
     "noise_decoy",
+    "plausibility_scores",
     "roc_auc",
     "swap_decoy",
+    "torsion_noise_decoy",
 ]

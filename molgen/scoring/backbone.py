@@ -20,7 +20,7 @@ like a folded chain once blurred). So the score is the worst standardised error 
 
 .. math::
 
-    z_k = \frac{\log E_k - \mu_k}{s_k}, \qquad \text{model\_score} = -\max_k z_k,
+    z_k = \frac{\log E_k - \mu_k}{s_k}, \qquad \text{denoising\_score} = -\max_k z_k,
 
 where :math:`\mu_k, s_k` are the mean and standard deviation of :math:`\log E_k` over real
 train chains (:func:`calibrate`, stored with the weights under ``extra.score_calibration``).
@@ -238,8 +238,8 @@ def backbone_model_scores(
     Returns
     -------
     list of dict
-        Per backbone, in input order: ``model_score`` (:math:`-\max_k z_k`, higher = more
-        plausible),
+        Per backbone, in input order: ``denoising_score`` (:math:`-\max_k z_k`, higher =
+        more plausible),
         ``model_trans_error`` (mean :math:`\|\hat x_0 - x_0\|^2`, A^2) and
         ``model_rot_error`` (normalised rotation-score error, 1 for a zero predictor); all
         None for a backbone with fewer than 2 complete residues.
@@ -254,7 +254,7 @@ def backbone_model_scores(
         ok = bool(np.isfinite(errors[i]).all())
         results.append(
             {
-                "model_score": _rounded(-z[i].max()) if ok else None,
+                "denoising_score": _rounded(-z[i].max()) if ok else None,
                 "model_trans_error": _rounded(trans[i]) if ok else None,
                 "model_rot_error": _rounded(rot[i]) if ok else None,
             }

@@ -59,3 +59,29 @@ def test_mirror_flips_handedness(val_backbones):
     np.testing.assert_allclose(phi_m[1:], -phi[1:], atol=1e-9)
     assert not check_backbone(mirror_decoy(atoms))["checks_passed"]
     assert math.isclose(float(np.abs(mirror_decoy(atoms)).sum()), float(np.abs(atoms).sum()))
+
+
+def test_torsion_rebuild_keeps_torsions_and_ideal_bonds(val_backbones):
+    """sigma = 0: the rebuilt chain has the input's phi, psi, omega and Engh-Huber bonds;
+    sigma = 25 deg moves phi/psi by about that much and the fold far away (CA RMSD > 3 A)."""
+    from molgen.checks.bonds import bond_z_scores
+    from molgen.scoring import torsion_noise_decoy
+
+    atoms = val_backbones[1]
+    torsions = [a.numpy() for a in backbone_dihedrals(torch.from_numpy(atoms))]
+    same = torsion_noise_decoy(atoms, 0.0, np.random.default_rng(0))
+    rebuilt = [a.numpy() for a in backbone_dihedrals(torch.from_numpy(same))]
+    for a, b in zip(torsions, rebuilt, strict=True):
+        ok = np.isfinite(a) & np.isfinite(b)
+        np.testing.assert_allclose(np.cos(a[ok] - b[ok]), 1.0, atol=1e-9)
+    length_z, _ = bond_z_scores(same, np.ones(same.shape[:2], dtype=bool))
+    assert np.nanmax(np.abs(length_z[:, [0, 1, 3]])) < 0.5  # N-CA, CA-C, C-N: ideal values
+    noisy = torsion_noise_decoy(atoms, math.radians(25.0), np.random.default_rng(0))
+    phi_noisy = backbone_dihedrals(torch.from_numpy(noisy))[0].numpy()
+    moved = np.degrees(np.abs(np.angle(np.exp(1j * (phi_noisy[1:] - torsions[0][1:])))))
+    assert 15.0 < np.median(moved) < 30.0
+    ca_a, ca_b = atoms[:, 1] - atoms[:, 1].mean(0), noisy[:, 1] - noisy[:, 1].mean(0)
+    u, _, vt = np.linalg.svd(ca_b.T @ ca_a)
+    d = np.sign(np.linalg.det(u @ vt))
+    rot = u @ np.diag([1.0, 1.0, d]) @ vt
+    assert np.sqrt(((ca_b @ rot - ca_a) ** 2).sum(-1).mean()) > 3.0

@@ -24,17 +24,18 @@ def test_backbone_score_deterministic(tiny_backbone_model, val_backbones):
     first = backbone_model_scores(model, chains, seed=0)
     assert first == backbone_model_scores(model, chains, seed=0)
     other = backbone_model_scores(model, chains, seed=1)
-    assert all(a["model_score"] != b["model_score"] for a, b in zip(first, other, strict=True))
-    assert all(r["model_score"] < 0 and r["model_trans_error"] > 0 for r in first)
+    pairs = zip(first, other, strict=True)
+    assert all(a["denoising_score"] != b["denoising_score"] for a, b in pairs)
+    assert all(r["denoising_score"] < 0 and r["model_trans_error"] > 0 for r in first)
 
 
 def test_backbone_score_independent_of_batch(tiny_backbone_model, val_backbones):
     """A chain's score alone equals its score batched with chains of other lengths (1e-5)."""
     model = load(tiny_backbone_model)
     chains = val_backbones[:6]
-    alone = [backbone_model_scores(model, [c])[0]["model_score"] for c in chains[:2]]
+    alone = [backbone_model_scores(model, [c])[0]["denoising_score"] for c in chains[:2]]
     batched = backbone_model_scores(model, chains[::-1], batch_size=4)[::-1]
-    together = [r["model_score"] for r in batched[:2]]
+    together = [r["denoising_score"] for r in batched[:2]]
     np.testing.assert_allclose(together, alone, rtol=1e-5)
 
 
@@ -43,7 +44,7 @@ def test_backbone_score_order_and_short_chain(tiny_backbone_model, val_backbones
     model = load(tiny_backbone_model)
     chains = [val_backbones[0], val_backbones[1][:1], val_backbones[1]]
     result = backbone_model_scores(model, chains, batch_size=2)
-    assert result[1]["model_score"] is None
+    assert result[1]["denoising_score"] is None
     assert result[0] == backbone_model_scores(model, chains[:1])[0]
 
 
@@ -63,7 +64,7 @@ def test_conformer_scores_per_conformer(tiny_conformer_model):
 
 def test_calibration_standardises_the_calibration_set(tiny_backbone_model, val_backbones):
     """On its own calibration chains, z_k = (log E_k - mu_k) / s_k has mean 0 and std 1 per k,
-    and model_score = -max_k z_k."""
+    and denoising_score = -max_k z_k."""
     model = load(tiny_backbone_model)
     chains = val_backbones[:8]
     cal = calibrate(model, chains, seed=0)
@@ -72,7 +73,7 @@ def test_calibration_standardises_the_calibration_set(tiny_backbone_model, val_b
     np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-9)
     np.testing.assert_allclose(z.std(0, ddof=1), 1.0, rtol=1e-9)
     model.extra = {"score_calibration": cal.to_dict()}
-    scores = [r["model_score"] for r in backbone_model_scores(model, chains, seed=0)]
+    scores = [r["denoising_score"] for r in backbone_model_scores(model, chains, seed=0)]
     np.testing.assert_allclose(scores, -z.max(1), rtol=1e-8)  # scores: 9 digits
 
 
