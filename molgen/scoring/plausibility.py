@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from molgen.errors import InputError
+from molgen.models.plausibility import PlausibilityClassifier
 from molgen.scoring.features import FEATURE_NAMES, chain_features
 
 __all__ = ["plausibility_scores"]
@@ -38,8 +39,11 @@ def plausibility_scores(
     Raises
     ------
     InputError
-        A classifier trained on other features than :data:`FEATURE_NAMES`.
+        Not a plausibility classifier, or one trained on other features than
+        :data:`FEATURE_NAMES`.
     """
+    if not isinstance(classifier, PlausibilityClassifier):
+        raise InputError(f"not a plausibility classifier: a {type(classifier).__name__}")
     if list(classifier.config.feature_names) != list(FEATURE_NAMES):
         raise InputError("this plausibility classifier was trained on other features")
     rows: list[np.ndarray | None] = []
@@ -48,12 +52,13 @@ def plausibility_scores(
             rows.append(chain_features(atoms))
         except ValueError:
             rows.append(None)
-    dtype = next(classifier.parameters()).dtype
+    first = next(classifier.parameters())
     out: list[float | None] = []
     for row in rows:  # one at a time: a score never depends on what else is scored with it
         if row is None:
             out.append(None)
             continue
-        value = float(classifier(torch.tensor(row[None], dtype=dtype))[0])
+        features = torch.tensor(row[None], dtype=first.dtype, device=first.device)
+        value = float(classifier(features)[0])
         out.append(float(f"{value:.9g}"))
     return out

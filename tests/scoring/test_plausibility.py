@@ -44,10 +44,13 @@ def test_short_chain_has_no_score_and_order_is_kept(classifier, val_backbones):
 
 
 def test_other_features_are_refused(val_backbones):
-    """A classifier trained on other feature names is an InputError, not a silent misuse."""
+    """A classifier trained on other feature names, or another kind of model, is an
+    InputError, not a silent misuse or a traceback."""
     other = PlausibilityClassifier(PlausibilityClassifierConfig(["a", "b"], hidden=4))
     with pytest.raises(InputError, match="other features"):
         plausibility_scores(other, val_backbones[:1])
+    with pytest.raises(InputError, match="not a plausibility classifier"):
+        plausibility_scores(torch.nn.Linear(2, 1), val_backbones[:1])
 
 
 def test_checkpoint_round_trip(tmp_path):
