@@ -56,7 +56,14 @@ import tmtools
 import torch
 
 from molgen.checks import BACKBONE_CHECK_NAMES, check_backbone, classify_ramachandran
-from molgen.checks.secondary import MISSING, _topology, blueprint_agreement
+from molgen.checks.secondary import (
+    HELIX_MIN_LENGTH,
+    MISSING,
+    STRAND_MIN_LENGTH,
+    _topology,
+    blueprint_agreement,
+    ss_elements,
+)
 from molgen.errors import InputError
 from molgen.geometry import backbone_dihedrals
 from molgen.io import load_chain_set, read_structure, structure_format
@@ -113,10 +120,6 @@ ACCEPTANCE = {
 #: when their summary value is None; every other criterion fails on None.
 WHEN_MEASURED = frozenset({"mpnn_mean_nll", "ss_agreement"})
 RG_RATIO_BAND = ACCEPTANCE["rg_ratio_mean"][1]
-#: Helix element: maximal run of three-state H of at least this many residues.
-HELIX_MIN_LENGTH = 4
-#: Strand element: maximal run of three-state E of at least this many residues.
-STRAND_MIN_LENGTH = 2
 #: A paired strand residue has a CA of another strand element within this distance (A) ...
 PAIR_CA_DISTANCE = 5.5
 #: ... at a sequence separation of at least this many residues.
@@ -184,19 +187,6 @@ def three_state(states: str | Sequence[str] | np.ndarray) -> np.ndarray:
     """molgen's three states of DSSP 8-state letters: H, G, I -> H; E, B -> E; missing stays
     :data:`~molgen.checks.secondary.MISSING`; everything else -> C."""
     return np.array([_THREE_STATE.get(c, "C") for c in states], dtype="<U1")
-
-
-def ss_elements(states: str | Sequence[str] | np.ndarray, letter: str, min_length: int) -> list:
-    """Maximal runs ``[start, stop)`` of ``letter`` in ``states`` at least ``min_length`` long.
-
-    ``states`` are three-state letters (:func:`three_state`); helix elements are
-    ``ss_elements(s, "H", HELIX_MIN_LENGTH)``, strand elements
-    ``ss_elements(s, "E", STRAND_MIN_LENGTH)``.
-    """
-    flags = np.concatenate([[False], np.asarray(list(states)) == letter, [False]])
-    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
-    runs = edges.reshape(-1, 2)
-    return [(int(a), int(b)) for a, b in runs if b - a >= min_length]
 
 
 def paired_strands(

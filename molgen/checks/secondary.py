@@ -12,11 +12,20 @@ of residues.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mdtraj as md
 import numpy as np
 from Bio.Data.IUPACData import protein_letters_1to3
 
-__all__ = ["MISSING", "blueprint_agreement", "dssp_states"]
+__all__ = [
+    "HELIX_MIN_LENGTH",
+    "MISSING",
+    "STRAND_MIN_LENGTH",
+    "blueprint_agreement",
+    "dssp_states",
+    "ss_elements",
+]
 
 #: State reported for residues that are masked or lack a backbone atom.
 MISSING = "-"
@@ -98,3 +107,23 @@ def blueprint_agreement(atoms: np.ndarray, blueprint: str) -> float | None:
     if not specified.any():
         return None
     return float((states[specified] == wanted[specified]).mean())
+
+
+#: Helix element: maximal run of three-state H of at least this many residues.
+HELIX_MIN_LENGTH = 4
+#: Strand element: maximal run of three-state E of at least this many residues.
+STRAND_MIN_LENGTH = 2
+
+
+def ss_elements(states: str | Sequence[str] | np.ndarray, letter: str, min_length: int) -> list:
+    """Maximal runs ``[start, stop)`` of ``letter`` in ``states`` at least ``min_length`` long.
+
+    ``states`` are three-state letters (:func:`dssp_states`, or
+    :func:`molgen.evaluation.three_state` of 8-state DSSP); helix elements are
+    ``ss_elements(s, "H", HELIX_MIN_LENGTH)``, strand elements
+    ``ss_elements(s, "E", STRAND_MIN_LENGTH)``.
+    """
+    flags = np.concatenate([[False], np.asarray(list(states)) == letter, [False]])
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+    runs = edges.reshape(-1, 2)
+    return [(int(a), int(b)) for a, b in runs if b - a >= min_length]

@@ -33,10 +33,12 @@ import math
 
 import numpy as np
 import torch
+from scipy.spatial import cKDTree
 
+from molgen.checks.backbone import radius_of_gyration
 from molgen.checks.bonds import bond_z_scores
 from molgen.checks.ramachandran import FAVOURED, OUTLIER, classify_ramachandran
-from molgen.checks.secondary import dssp_states
+from molgen.checks.secondary import HELIX_MIN_LENGTH, STRAND_MIN_LENGTH, dssp_states, ss_elements
 from molgen.geometry.dihedrals import backbone_dihedrals
 
 __all__ = ["FEATURE_NAMES", "chain_features"]
@@ -56,7 +58,6 @@ FEATURE_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 MIN_SEPARATION = 3
 LONG_RANGE = 24
-HELIX_MIN, STRAND_MIN = 4, 2
 
 
 def _mean(values: np.ndarray) -> float:
@@ -65,10 +66,8 @@ def _mean(values: np.ndarray) -> float:
 
 
 def _runs(states: np.ndarray, letter: str, min_length: int) -> list[int]:
-    """Lengths of maximal runs of ``letter`` at least ``min_length`` long."""
-    flags = np.concatenate([[False], states == letter, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(flags)).reshape(-1, 2)
-    return [int(b - a) for a, b in edges if b - a >= min_length]
+    """Lengths of the elements of ``letter`` (:func:`molgen.checks.secondary.ss_elements`)."""
+    return [b - a for a, b in ss_elements(states, letter, min_length)]
 
 
 def _ramachandran(phi: np.ndarray, psi: np.ndarray, loop: np.ndarray) -> list[float]:
@@ -94,7 +93,8 @@ def _ramachandran(phi: np.ndarray, psi: np.ndarray, loop: np.ndarray) -> list[fl
 def _secondary(states: np.ndarray) -> list[float]:
     assigned = states[states != "-"]
     n = max(len(assigned), 1)
-    helices, strands = _runs(states, "H", HELIX_MIN), _runs(states, "E", STRAND_MIN)
+    helices = _runs(states, "H", HELIX_MIN_LENGTH)
+    strands = _runs(states, "E", STRAND_MIN_LENGTH)
     loops = _runs(states, "C", 1)
     return [
         float((assigned == "H").sum() / n),
@@ -141,22 +141,32 @@ def _ca_trace(ca: np.ndarray) -> list[float]:
 
 
 def _packing(ca: np.ndarray, index: np.ndarray) -> list[float]:
+    """Packing terms of CA positions ``ca [n, 3]`` (n >= 2) with residue numbers ``index``.
+
+    Only CA pairs within 12 A are formed (a k-d tree), so time and memory grow with the
+    number of contacts, not with n^2; the closest non-local CA-CA is capped at 8 A anyway.
+    """
     n = len(ca)
-    rg = float(np.sqrt(((ca - ca.mean(0)) ** 2).sum(-1).mean())) if n else 0.0
-    dist = np.linalg.norm(ca[:, None] - ca[None], axis=-1)
-    sep = np.abs(index[:, None] - index[None])
-    nonlocal_pairs = sep >= MIN_SEPARATION
-    near8, near12 = (dist < 8.0) & nonlocal_pairs, (dist < 12.0) & nonlocal_pairs
-    per8 = near8.sum(1)
+    i, j = cKDTree(ca).query_pairs(12.0, output_type="ndarray").T.reshape(2, -1)  # i < j
+    dist = np.linalg.norm(ca[i] - ca[j], axis=-1)
+    sep = np.abs(index[i] - index[j])
+    keep = sep >= MIN_SEPARATION
+    i, j, dist, sep = i[keep], j[keep], dist[keep], sep[keep]
+
+    def per_residue(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(i[flags], minlength=n) + np.bincount(j[flags], minlength=n)
+
+    near8 = dist < 8.0
+    per8 = per_residue(near8)
     order = float(sep[near8].mean() / n) if near8.any() else 0.0
-    closest = float(dist[nonlocal_pairs].min()) if nonlocal_pairs.any() else 8.0
+    closest = float(dist.min()) if dist.size else 8.0
     return [
-        rg / (2.2 * max(n, 1) ** 0.38),
-        float(per8.mean()) / 10.0 if n else 0.0,
-        float(near12.sum(1).mean()) / 20.0 if n else 0.0,
-        float((per8 < 2).mean()) if n else 1.0,
+        radius_of_gyration(ca) / (2.2 * n**0.38),
+        float(per8.mean()) / 10.0,
+        float(per_residue(dist < 12.0).mean()) / 20.0,
+        float((per8 < 2).mean()),
         order,
-        float((near8 & (sep >= LONG_RANGE)).sum(1).mean()) if n else 0.0,
+        float(per_residue(near8 & (sep >= LONG_RANGE)).mean()),
         min(closest, 8.0) / 4.0,
     ]
 
