@@ -242,16 +242,22 @@ class Trainer:
         self.console.print(f"weights from {source}; {len(added)} new tensors keep their init")
 
     # ----------------------------------------------------------------- the loop
-    def _epoch_batches(self, epoch: int) -> Iterator[Any]:
+    def _epoch_batches(self, epoch: int, skip: int = 0) -> Iterator[Any]:
+        """The batches of ``epoch`` after its first ``skip``."""
         data = self.data if hasattr(self.data, "__iter__") else self.data(epoch)
         owners = [data] + [getattr(data, a, None) for a in ("batch_sampler", "sampler", "dataset")]
         for owner in owners:
             if hasattr(owner, "set_epoch"):
                 owner.set_epoch(epoch)
+        if skip and isinstance(data, torch.utils.data.DataLoader) and data.num_workers == 0:
+            # Skip indices, not batches: building the skipped items (e.g. embedding molecules)
+            # would cost as much as the steps. The rest are the same batches the loader yields.
+            index_batches = itertools.islice(iter(data.batch_sampler), skip, None)
+            return (data.collate_fn([data.dataset[i] for i in ids]) for ids in index_batches)
         # A DataLoader draws its workers' base seed from the global RNG when iterated; keep that
         # draw out of the global stream so a resumed run (one extra iter()) matches a straight one.
         with torch.random.fork_rng(devices=[]):
-            return iter(data)
+            return itertools.islice(iter(data), skip, None)
 
     def train_step(self, batch: Any) -> dict[str, float]:
         """One optimiser step on ``batch``: loss, backward, clip, AdamW, EMA; returns metrics."""
@@ -307,7 +313,7 @@ class Trainer:
                 self.warm_start(cfg.init_weights)
         if self.is_main:
             write_config(self.out_dir / "config.json", self.run_config)
-        batches = itertools.islice(self._epoch_batches(self.epoch), self.batch_in_epoch, None)
+        batches = self._epoch_batches(self.epoch, skip=self.batch_in_epoch)
         window: dict[str, list[float]] = {}
         summary: dict[str, float] = {}
         columns = (

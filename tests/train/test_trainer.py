@@ -98,6 +98,32 @@ def test_resume_after_kill_matches_straight_run(tmp_path):
     assert [r["loss"] for r in log_a] == [r["loss"] for r in log_b]
 
 
+class CountingDataset(torch.utils.data.Dataset):
+    """The regression items, counting how many were built (as an expensive dataset would)."""
+
+    def __init__(self, data: torch.utils.data.TensorDataset) -> None:
+        self.data, self.built = data, 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, i: int):
+        self.built += 1
+        return self.data[i]
+
+
+def test_resume_skips_seen_batches_without_building_them(tmp_path):
+    """Resuming at batch 5 of a 6-batch epoch builds only the items of the steps it runs
+    (batch 6, then epoch 1's first), not the 5 skipped batches."""
+    make_trainer(tmp_path, max_steps=5).fit()
+    loader = regression_data()
+    counting = CountingDataset(loader.dataset)
+    data = torch.utils.data.DataLoader(counting, batch_sampler=loader.batch_sampler)
+    config = TrainConfig(device="cpu", ema_decay=0.9, lr=1e-2, max_steps=7, log_every=1)
+    Trainer(tiny_model(), noisy_mse, data, config, tmp_path, quiet=True).fit()
+    assert counting.built == 2 * 4
+
+
 def test_resume_drops_log_rows_after_checkpoint(tmp_path):
     """Rows a killed run logged past its last checkpoint are replaced, not duplicated."""
     make_trainer(tmp_path, max_steps=7, checkpoint_every=5).fit()
