@@ -216,10 +216,19 @@ class TorsionScoreNetwork(nn.Module):
         """The bond-centred final layer: ``[T]`` scores of the torsions ``[T, 4]``."""
         b, c = torsions[:, 1], torsions[:, 2]  # [T]
         centre = (pos[b] + pos[c]) / 2  # [T, 3]
-        rel = pos[None, :, :] - centre[:, None, :]  # [T, N, 3]
-        near = (batch[None, :] == batch[b][:, None]) & (rel.norm(dim=-1) < self.config.bond_radius)
-        bond, atom = near.nonzero(as_tuple=True)  # [P], [P]
-        rel = rel[bond, atom]  # [P, 3]
+        # Candidates: the atoms of the torsion's own molecule only (the batch is sorted), so
+        # the work is [T, largest molecule], linear in the number of conformers batched.
+        counts = torch.bincount(batch)
+        first = torch.cat([counts.new_zeros(1), counts.cumsum(0)[:-1]])
+        graph = batch[b]  # [T]
+        offsets = torch.arange(int(counts.max()), device=pos.device)  # [W]
+        inside = offsets < counts[graph][:, None]  # [T, W]
+        candidates = torch.where(inside, first[graph][:, None] + offsets, b[:, None])  # [T, W]
+        rel = pos[candidates] - centre[:, None, :]  # [T, W, 3]
+        near = inside & (rel.norm(dim=-1) < self.config.bond_radius)
+        bond, column = near.nonzero(as_tuple=True)  # [P], [P]: by torsion, then atom index
+        atom = candidates[bond, column]
+        rel = rel[bond, column]  # [P, 3]
         axis_sh = o3.spherical_harmonics(
             self.axis_irreps, pos[c] - pos[b], True, normalization="component"
         )  # [T, 5]
