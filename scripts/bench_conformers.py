@@ -1,21 +1,34 @@
-"""Benchmark molgen conformers against RDKit ETKDGv3 (with and without MMFF) on QM9 val.
+"""Benchmark molgen conformers against RDKit ETKDGv3 (with and without MMFF).
 
 Usage::
 
-    python scripts/bench_conformers.py [--split val] [--n 300] [--k 10] [--model NAME_OR_DIR]
-        [--steps 20] [--seed 0] [--device auto] [--split-file PATH] [--out FILE.json] [--quiet]
+    python scripts/bench_conformers.py [--set qm9|egfr] [--split val] [--n 300] [--k 10]
+        [--model NAME_OR_DIR] [--steps 20] [--seed 0] [--device auto] [--split-file PATH]
+        [--out FILE.json] [--quiet]
 
-For each of ``--n`` molecules of the split (a seeded random subset, never the test set), each
-method generates ``--k`` conformers from the molecular graph alone (the DFT conformer is
-removed; the stereo perceived from it is kept), and the score is the smallest heavy-atom
-RMSD (``rdMolAlign.GetBestRMS``, symmetry-aware, Angstrom) of the K conformers to the DFT
-geometry. Prints JSON: per method, for all molecules and split into those with and without a
-rotatable bond: ``mean``/``median`` min-RMSD (over molecules with output), ``coverage_0.5`` and
-``coverage_0.25`` (fraction of all molecules whose min-RMSD is below the threshold; failures
-count as not covered), ``failure_rate`` (no conformer) and ``seconds_per_molecule`` (wall
-time, this process, same machine for all methods). For molgen also ``checks_pass_rate``: the
-fraction of output conformers passing :func:`molgen.checks.check_conformers`. Bad input:
-one line on stderr, exit 2.
+Molecule sets:
+
+- ``qm9`` (default): ``--n`` molecules of the QM9 split (a seeded random subset, never the
+  test set), references their DFT geometries; groups ``rotatable`` / ``rigid`` (with and
+  without a rotatable bond of :func:`molgen.geometry.torsions.rotatable_bonds`); coverage
+  thresholds 0.5 and 0.25 A.
+- ``egfr``: the 365 drug-like 3D ligands of RDKit's ``Contrib/PBF/testData/egfr.sdf``
+  (force-field-minimised poses shipped in the rdkit wheel; median 22 heavy atoms, 2-10
+  rotatable bonds; a seeded subset when ``--n`` < 365); groups by RDKit's rotatable-bond
+  count (``CalcNumRotatableBonds``: ``rot_0-3``, ``rot_4-5``, ``rot_6-7``, ``rot_8+``);
+  thresholds 1.5 and 1.0 A.
+
+Each method generates ``--k`` conformers from the molecular graph alone (the reference
+conformer is removed; the stereo perceived from it is kept), and the score is the smallest
+heavy-atom RMSD (``rdMolAlign.GetBestRMS``, symmetry-aware, Angstrom) of the K conformers to
+the reference. Methods: ``molgen`` (the sampler's defaults), ``molgen_mmff`` (the same
+conformers MMFF94-minimised, as ``--relax mmff`` does; its time includes molgen's),
+``etkdg`` (ETKDGv3) and ``etkdg_mmff``. Prints JSON: per method and group, ``mean``/``median``
+min-RMSD (over molecules with output), ``coverage_<threshold>`` (fraction of all molecules
+whose min-RMSD is below it; failures count as not covered), ``failure_rate`` (no conformer),
+and per method ``seconds_per_molecule`` (wall time, this process, same machine for all
+methods). For molgen also ``checks_pass_rate``: the fraction of output conformers passing
+:func:`molgen.checks.check_conformers`. Bad input: one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -35,12 +48,48 @@ from molgen.errors import InputError
 from molgen.paths import default_data_path
 from molgen.sample.conformers import molecule_seed
 
-THRESHOLDS = (0.5, 0.25)
+THRESHOLDS = {"qm9": (0.5, 0.25), "egfr": (1.5, 1.0)}
+EGFR_SIZE = 365
+#: Rotatable-bond bins of the egfr set (inclusive bounds of RDKit's count).
+ROTATABLE_BINS = {"rot_0-3": (0, 3), "rot_4-5": (4, 5), "rot_6-7": (6, 7), "rot_8+": (8, 99)}
 
 
 def default_split_file() -> Path:
     """The repository's ``data/qm9_split.npz`` (``$MOLGEN_SHARED_DATA`` when set)."""
     return default_data_path("qm9_split.npz")
+
+
+def egfr_file() -> Path:
+    """``egfr.sdf`` of the installed rdkit wheel (``RDConfig.RDContribDir``)."""
+    from rdkit import RDConfig
+
+    path = Path(RDConfig.RDContribDir) / "PBF" / "testData" / "egfr.sdf"
+    if not path.is_file():
+        raise InputError("this rdkit installation has no Contrib/PBF/testData/egfr.sdf", path)
+    return path
+
+
+def reference_set(args: argparse.Namespace) -> tuple[list[Chem.Mol], dict[str, np.ndarray]]:
+    """The reference molecules of ``--set`` and their groups (module docstring)."""
+    if args.set == "qm9":
+        from molgen.datasets.qm9 import QM9Molecules
+        from molgen.geometry.torsions import rotatable_bonds
+
+        refs = list(QM9Molecules(args.split_file, args.split, limit=args.n, seed=args.seed))
+        rotatable = np.array([len(rotatable_bonds(mol)) > 0 for mol in refs])
+        return refs, {"all": np.ones_like(rotatable), "rotatable": rotatable, "rigid": ~rotatable}
+    from rdkit.Chem import rdMolDescriptors
+
+    refs = list(Chem.SDMolSupplier(str(egfr_file()), removeHs=False))
+    if any(mol is None for mol in refs):
+        raise InputError("egfr.sdf has records RDKit cannot read")
+    if args.n < len(refs):
+        keep = np.sort(np.random.default_rng(args.seed).choice(len(refs), args.n, replace=False))
+        refs = [refs[i] for i in keep]
+    count = np.array([rdMolDescriptors.CalcNumRotatableBonds(mol) for mol in refs])
+    groups = {"all": np.ones(len(refs), dtype=bool)}
+    groups |= {name: (count >= lo) & (count <= hi) for name, (lo, hi) in ROTATABLE_BINS.items()}
+    return refs, groups
 
 
 def graph_only(mol: Chem.Mol) -> Chem.Mol:
@@ -84,10 +133,26 @@ def etkdg(mols: list[Chem.Mol], k: int, seed: int) -> tuple[list, list, float, f
     return plain, relaxed, embed_s, embed_s + mmff_s
 
 
-def summarise(rmsds: list[float | None], seconds: float, rotatable: np.ndarray) -> dict:
-    """Statistics of one method (see the module docstring), overall and by rotatable bonds."""
+def relaxed_copies(mols: list[Chem.Mol | None]) -> tuple[list[Chem.Mol | None], float]:
+    """Copies of ``mols`` with every conformer MMFF94-minimised (500 iterations, where MMFF
+    has parameters; as the sampler's ``relax="mmff"``), and the seconds it took."""
+    start, out = time.perf_counter(), []
+    for mol in mols:
+        copy = None if mol is None else Chem.AddHs(mol, addCoords=True)
+        if copy is not None and rdForceFieldHelpers.MMFFHasAllMoleculeParams(copy):
+            rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(copy, numThreads=1, maxIters=500)
+        out.append(copy)
+    return out, time.perf_counter() - start
+
+
+def summarise(
+    rmsds: list[float | None],
+    seconds: float,
+    groups: dict[str, np.ndarray],
+    thresholds: tuple[float, ...],
+) -> dict:
+    """Statistics of one method (see the module docstring), per group of molecules."""
     out = {}
-    groups = {"all": np.ones_like(rotatable), "rotatable": rotatable, "rigid": ~rotatable}
     for group, select in groups.items():
         values = [r for r, s in zip(rmsds, select, strict=True) if s]
         ok = np.array([r for r in values if r is not None], dtype=np.float64)
@@ -97,7 +162,7 @@ def summarise(rmsds: list[float | None], seconds: float, rotatable: np.ndarray) 
             "median": float(np.median(ok)) if len(ok) else None,
             "failure_rate": (len(values) - len(ok)) / len(values) if values else None,
         }
-        for threshold in THRESHOLDS:
+        for threshold in thresholds:
             covered = float((ok < threshold).sum() / len(values)) if values else None
             row[f"coverage_{threshold}"] = covered
         out[group] = row
@@ -108,17 +173,14 @@ def summarise(rmsds: list[float | None], seconds: float, rotatable: np.ndarray) 
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from molgen.datasets.qm9 import QM9Molecules
     from molgen.devices import resolve_device
-    from molgen.geometry.torsions import rotatable_bonds
     from molgen.models import load
     from molgen.sample.conformers import sample_conformers
 
     torch.set_num_threads(max(1, args.threads))
     device = resolve_device(args.device)
-    references = list(QM9Molecules(args.split_file, args.split, limit=args.n, seed=args.seed))
+    references, groups = reference_set(args)
     inputs = [graph_only(mol) for mol in references]
-    rotatable = np.array([len(rotatable_bonds(mol)) > 0 for mol in references])
     network = load(args.model, device=device)
 
     start = time.perf_counter()
@@ -127,6 +189,7 @@ def run(args: argparse.Namespace) -> dict:
         progress=not args.quiet,
     )  # fmt: skip
     molgen_s = time.perf_counter() - start
+    molgen_mmff, mmff_s = relaxed_copies([r.mol for r in results])
     plain, relaxed, plain_s, relaxed_s = etkdg(inputs, args.k, args.seed)
 
     def scores(mols: list[Chem.Mol | None]) -> list[float | None]:
@@ -135,16 +198,18 @@ def run(args: argparse.Namespace) -> dict:
         ]
 
     checks = [record["checks_passed"] for r in results for record in r.checks]
+    thresholds = THRESHOLDS[args.set]
     report = {
-        "molgen": summarise(scores([r.mol for r in results]), molgen_s, rotatable),
-        "etkdg": summarise(scores(plain), plain_s, rotatable),
-        "etkdg_mmff": summarise(scores(relaxed), relaxed_s, rotatable),
+        "molgen": summarise(scores([r.mol for r in results]), molgen_s, groups, thresholds),
+        "molgen_mmff": summarise(scores(molgen_mmff), molgen_s + mmff_s, groups, thresholds),
+        "etkdg": summarise(scores(plain), plain_s, groups, thresholds),
+        "etkdg_mmff": summarise(scores(relaxed), relaxed_s, groups, thresholds),
     }
     report["molgen"]["checks_pass_rate"] = float(np.mean(checks)) if checks else None
     report["molgen"]["errors"] = [r.error for r in results if r.error]
     report["settings"] = {
-        "split": args.split, "n": len(references), "k": args.k, "model": str(args.model),
-        "steps": args.steps, "seed": args.seed, "device": str(device),
+        "set": args.set, "split": args.split, "n": len(references), "k": args.k,
+        "model": str(args.model), "steps": args.steps, "seed": args.seed, "device": str(device),
         "threads": args.threads,
     }  # fmt: skip
     return report
@@ -152,6 +217,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=tuple(THRESHOLDS), default="qm9")
     parser.add_argument("--split", choices=("val", "train"), default="val")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--k", type=int, default=10)
