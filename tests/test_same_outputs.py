@@ -3,7 +3,9 @@
 The fixtures under ``tests/fixtures/same_outputs/`` were recorded from the code before the
 refactor by its ``make_same_outputs.py`` (which these tests call to recompute them), with
 copies of the bundled models of that time. Everything is compared exactly: the refactor
-moves code, it does not reorder floating-point operations.
+moves code, it does not reorder floating-point operations. ``conformers.npz`` was re-recorded
+once since, on purpose (issue 22): the sampler's seed conformers are MMFF94-minimised before
+the torsion model, which changes every conformer.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 r"""Generate molecular conformers by reverse torsional diffusion (Jing et al. 2022).
 
 For each input molecule: ``num`` seed conformers (:func:`molgen.chem.seed_conformers`,
-ETKDGv3 with fallbacks; they fix bond lengths, angles, rings and stereo), their rotatable
-torsions drawn from the uniform prior on the torus, then ``steps`` reverse steps
+ETKDGv3 with fallbacks), each minimised with MMFF94 (500 iterations; molecules without MMFF
+parameters keep their seeds). Torsional diffusion changes only torsions, so the seeds fix bond
+lengths, angles, rings and stereo: force-field local structure is closer to the DFT geometry
+than ETKDG's (QM9 val, 300 molecules: rigid molecules 0.089 A min-RMSD with relaxed seeds
+against 0.115 without; model card). Then their rotatable torsions are drawn from the
+uniform prior on the torus, then ``steps`` reverse steps
 (:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or probability-flow ODE) from
 :math:`t = 1` (:math:`\sigma_{\max}`) to :math:`t = 0` (:math:`\sigma_{\min}`) on an even
 time grid, i.e. log-spaced :math:`\sigma`, with the network's torsion scores. All conformers
@@ -162,6 +166,7 @@ class _Sampler:
                 continue
             finally:
                 self.bar.advance("embedding")
+            _relax(seeded, "mmff")
             out[index] = seeded
             quads = rotatable_bonds(seeded)
             if len(quads) == 0:
@@ -286,7 +291,7 @@ def sample_conformers(
                 for i, ids in bad.items()
             ]
             fresh = (
-                {i: _plain_seeds(mols[i], n, s, config.relax) for i, _, n, s in requests}
+                {i: _plain_seeds(mols[i], n, s) for i, _, n, s in requests}
                 if final
                 else sampler.generate(requests)
             )
@@ -307,13 +312,13 @@ def sample_conformers(
     return results
 
 
-def _plain_seeds(mol: Chem.Mol, count: int, seed: int, relax: str) -> Chem.Mol | str:
-    """Seed conformers (no diffusion), relaxed like the rest; last resort for failing ones."""
+def _plain_seeds(mol: Chem.Mol, count: int, seed: int) -> Chem.Mol | str:
+    """MMFF-relaxed seed conformers (no diffusion); last resort for failing ones."""
     try:
         seeded = seed_conformers(mol, count, seed)
     except InputError as err:
         return str(err)
-    _relax(seeded, relax)
+    _relax(seeded, "mmff")
     return seeded
 
 

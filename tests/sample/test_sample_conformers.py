@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from rdkit import Chem
+from rdkit.Chem import rdForceFieldHelpers
 from torch import nn
 
 from molgen.chem.conformers import seed_conformers, stereo_labels
@@ -68,8 +69,17 @@ def test_stereo_of_input_is_kept_in_every_conformer(results, mols):
 
 
 def test_molecule_without_rotatable_bond_returns_its_seed_conformers(results, mols):
-    """Benzene: the output equals seed_conformers(mol, NUM, molecule_seed(seed, index))."""
-    seeds = Chem.RemoveHs(seed_conformers(mols[2], NUM, molecule_seed(5, 2)))
+    """Benzene: the output equals seed_conformers(mol, NUM, molecule_seed(seed, index)), each
+    MMFF94-minimised (500 iterations), and the minimisation moved the seeds."""
+    seeds = seed_conformers(mols[2], NUM, molecule_seed(5, 2))
+    raw = Chem.RemoveHs(seeds)
+    rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(seeds, numThreads=1, maxIters=500)
+    seeds = Chem.RemoveHs(seeds)
+    moved = [
+        np.abs(seeds.GetConformer(k).GetPositions() - raw.GetConformer(k).GetPositions()).max()
+        for k in range(NUM)
+    ]
+    assert min(moved) > 1e-3
     assert results[2].method == "seed" and results[0].method == "diffusion"
     for conf in results[2].mol.GetConformers():
         expected = seeds.GetConformer(conf.GetId()).GetPositions()
