@@ -36,7 +36,7 @@ import torch
 
 from molgen.evaluation import read_backbone_dir
 from molgen.io import load_chain_set
-from molgen.models import PlausibilityClassifier, PlausibilityClassifierConfig, save
+from molgen.models import PlausibilityClassifierConfig, save
 from molgen.paths import default_data_path
 from molgen.scoring import (
     ideal_helix,
@@ -47,6 +47,7 @@ from molgen.scoring import (
     torsion_noise_decoy,
 )
 from molgen.scoring.features import FEATURE_NAMES, chain_features
+from molgen.train.plausibility import fit_classifier
 
 SYNTHETIC = ("noise_0.5", "noise_1", "noise_2", "swap", "helix", "mirror", "torsion_noise_10",
              "torsion_noise_25", "compacted")  # fmt: skip
@@ -97,54 +98,36 @@ def main(argv: list[str] | None = None) -> dict:
     real_idx = picked[: args.n_real]
     decoy_idx = picked[args.n_real : args.n_real + args.n_synthetic * len(SYNTHETIC)]
 
-    rows, labels, classes, held = [], [], [], []
+    rows, classes, held = [], [], []
     for k, i in enumerate(real_idx):
         rows.append(chain_features(chains.atoms(int(i)).astype(np.float64)))
-        labels.append(1.0), classes.append("real"), held.append(k % 7 == 0)
+        classes.append("real"), held.append(k % 7 == 0)
     for c, name in enumerate(SYNTHETIC):
         part = decoy_idx[c * args.n_synthetic : (c + 1) * args.n_synthetic]
         for k, i in enumerate(part):
             atoms = chains.atoms(int(i)).astype(np.float64)
             rows.append(chain_features(synthetic_decoy(name, atoms, rng)))
-            labels.append(0.0), classes.append(name), held.append(k % 7 == 0)
+            classes.append(name), held.append(k % 7 == 0)
     for setting in sorted(p for p in args.generated.iterdir() if p.is_dir()):
         for k, (_, atoms) in enumerate(read_backbone_dir(setting)):
             rows.append(chain_features(atoms))
-            labels.append(0.0), classes.append("generated")
+            classes.append("generated")
             held.append(setting.name == args.holdout_setting or k % 7 == 0)
 
-    x = torch.tensor(np.stack(rows), dtype=torch.float32)
-    y = torch.tensor(labels)
-    target = y * (1.0 - args.label_smoothing) + args.label_smoothing / 2
-    cls = np.array(classes)
-    held = np.array(held)
-    weight = np.zeros(len(y))
+    cls, held = np.array(classes), np.array(held)
     negatives = [n for n in ("generated", *SYNTHETIC) if (cls == n).any()]
-    for name in negatives:
-        share = 0.5 if name == "generated" else 0.5 / (len(negatives) - 1)
-        weight[cls == name] = share / (cls[~held] == name).sum()
-    weight[cls == "real"] = 1.0 / (cls[~held] == "real").sum()
-    weight = torch.tensor(weight * ~held, dtype=torch.float32)
-
-    model = PlausibilityClassifier(
-        PlausibilityClassifierConfig(feature_names=list(FEATURE_NAMES), hidden=args.hidden)
-    )
-    model.set_standardisation(x[torch.from_numpy(~held)])
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=args.weight_decay)
-    for _ in range(args.epochs):
-        optimiser.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            model(x), target, weight=weight, reduction="sum"
-        )
-        loss.backward()
-        optimiser.step()
-    model.eval()
+    shares = {n: 0.5 if n == "generated" else 0.5 / (len(negatives) - 1) for n in negatives}
+    config = PlausibilityClassifierConfig(feature_names=list(FEATURE_NAMES), hidden=args.hidden)
+    model, loss = fit_classifier(
+        np.stack(rows), cls, held, config, shares=shares, epochs=args.epochs,
+        label_smoothing=args.label_smoothing, weight_decay=args.weight_decay,
+    )  # fmt: skip
     with torch.no_grad():
-        logit = model(x).numpy()
+        logit = model(torch.tensor(np.stack(rows), dtype=torch.float32)).numpy()
     real_held = logit[(cls == "real") & held]
     result = {
         "features": len(FEATURE_NAMES),
-        "train_loss": float(loss.detach()),
+        "train_loss": loss,
         "counts": {n: int((cls == n).sum()) for n in ("real", *negatives)},
         "holdout_auc": {n: roc_auc(real_held, logit[(cls == n) & held]) for n in negatives},
     }
