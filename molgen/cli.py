@@ -314,8 +314,11 @@ def score_command(
         str, typer.Option(help="Backbone score model (denoising_score), name or folder.")
     ] = _S.model,
     conformer_model: Annotated[
-        str, typer.Option(help="Torsion model name or folder.")
+        str, typer.Option(help="Torsion model (molecules' denoising_score), name or folder.")
     ] = _S.conformer_model,
+    molecule_plausibility_model: Annotated[
+        str, typer.Option(help="Molecule plausibility classifier (model_score).")
+    ] = _S.molecule_plausibility_model,
     min_score: Annotated[
         float | None, typer.Option(help="Fail rows whose model_score is below this.")
     ] = None,
@@ -342,7 +345,7 @@ def score_command(
 
     config = ScoreConfig(
         plausibility_model=plausibility_model, model=model, conformer_model=conformer_model,
-        min_score=min_score, chain=chain,
+        molecule_plausibility_model=molecule_plausibility_model, min_score=min_score, chain=chain,
         workers=workers, batch_size=batch_size, device=device, seed=seed, mpnn=mpnn,
     )  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:

@@ -2,10 +2,13 @@
 
 :func:`score_structures` (what ``molgen score`` calls) reads PDB/mmCIF (optionally ``.gz``) and
 SDF files, or directories of them (walked recursively), and returns one row per protein chain
-or molecule conformer. Proteins get :func:`molgen.checks.check_backbone` and the backbone
-model's denoising score (:mod:`molgen.scoring.backbone`); molecules get
-:func:`molgen.checks.check_conformers` and the torsion model's score
-(:mod:`molgen.scoring.molecule`).
+or molecule conformer. Proteins get :func:`molgen.checks.check_backbone`, the backbone
+plausibility classifier's ``model_score`` and the backbone model's ``denoising_score``
+(:mod:`molgen.scoring.backbone`); molecules get :func:`molgen.checks.check_conformers`, the
+torsion model's ``denoising_score`` (:mod:`molgen.scoring.molecule`) and the molecule
+plausibility classifier's ``model_score`` over that score and MMFF94 strain features
+(:func:`molgen.scoring.plausibility.conformer_plausibility_scores`; it needs the torsion
+model).
 
 Public columns, first in every row: ``path``; ``chain`` (proteins) or ``record`` (0-based SDF
 record), ``name`` and ``conformer_id`` (molecules); ``model_score`` (higher = more plausible,
@@ -15,10 +18,11 @@ below the threshold); ``error`` (None, or the one-line reason a file could not b
 checked: that row has ``pass`` False, ``reasons`` ``["error"]`` and nulls elsewhere). The
 check diagnostics follow.
 
-Missing models: the default names ``"backbone"`` and ``"conformer"`` refer to bundled
-weights (``molgen/weights/``). If a default is not installed, a one-line warning is issued and
-``model_score`` is None for those rows (the checks still decide ``pass``); an explicit name or
-directory that cannot be loaded is an :class:`~molgen.errors.InputError`.
+Missing models: the default names (``"plausibility"``, ``"backbone"``, ``"conformer"``,
+``"molecule_plausibility"``) refer to bundled weights (``molgen/weights/``). If a default is
+not installed, a one-line warning is issued and its column is None for those rows (the checks
+still decide ``pass``); an explicit name or directory that cannot be loaded is an
+:class:`~molgen.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -36,11 +40,14 @@ from molgen.errors import InputError
 
 __all__ = ["ScoreConfig", "collect_files", "run_scoring", "score_structures", "summarize_scores"]
 
-DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer", "plausibility": "plausibility"}
+DEFAULT_MODELS = {"protein": "backbone", "molecule": "conformer", "plausibility": "plausibility",
+                  "molecule_plausibility": "molecule_plausibility"}  # fmt: skip
 #: The kind of input file each model scores, and the column it fills.
-_MODEL_INPUT = {"protein": "protein", "molecule": "molecule", "plausibility": "protein"}
-_MODEL_COLUMN = {"protein": "denoising_score", "molecule": "model_score",
-                 "plausibility": "model_score"}  # fmt: skip
+_MODEL_INPUT = {"protein": "protein", "molecule": "molecule", "plausibility": "protein",
+                "molecule_plausibility": "molecule"}  # fmt: skip
+_MODEL_COLUMN = {"protein": "denoising_score", "molecule": "denoising_score",
+                 "plausibility": "model_score",
+                 "molecule_plausibility": "model_score"}  # fmt: skip
 
 
 def collect_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
@@ -177,11 +184,17 @@ def _score_chunk(
     molecules = [(row, x) for row, x in pending if x is not None and "record" in row]
     if molecules and (net := models["molecule"]) is not None:
         from molgen.scoring.molecule import conformer_model_scores
+        from molgen.scoring.plausibility import conformer_plausibility_scores
 
+        classifier = models["molecule_plausibility"]
         for row, (mol, conf_id) in molecules:
-            [row["model_score"]] = conformer_model_scores(
+            [row["denoising_score"]] = conformer_model_scores(
                 net, mol, [conf_id], seed=seed, device=device
             )
+            if classifier is not None:
+                [row["model_score"]] = conformer_plausibility_scores(
+                    classifier, mol, [conf_id], [row["denoising_score"]]
+                )
 
 
 def _finish(row: dict[str, Any], min_score: float | None) -> dict[str, Any]:
@@ -230,13 +243,14 @@ class ScoreConfig:
 
     Attributes
     ----------
-    plausibility_model : str, path, nn.Module or None
-        Backbone plausibility classifier (:mod:`molgen.scoring.plausibility`): the proteins'
-        ``model_score``.
+    plausibility_model, molecule_plausibility_model : str, path, nn.Module or None
+        Backbone and molecule plausibility classifiers (:mod:`molgen.scoring.plausibility`):
+        the proteins' and the molecules' ``model_score``.
     model, conformer_model : str, path, nn.Module or None
-        Backbone (FrameScoreNetwork: the proteins' ``denoising_score``) and torsion
-        (TorsionScoreNetwork: the molecules' ``model_score``) models: a bundled name, a
-        checkpoint directory, a loaded module, or None for no learned score.
+        Backbone (FrameScoreNetwork) and torsion (TorsionScoreNetwork) models: the proteins'
+        and the molecules' ``denoising_score`` (the molecule classifier needs the torsion
+        model's). Each model: a bundled name, a checkpoint directory, a loaded module, or None
+        for no learned score.
     min_score : float or None
         Rows with ``model_score`` below this fail with reason ``"model_score"``.
     chain : str or None
@@ -261,6 +275,7 @@ class ScoreConfig:
     plausibility_model: Any = DEFAULT_MODELS["plausibility"]
     model: Any = DEFAULT_MODELS["protein"]
     conformer_model: Any = DEFAULT_MODELS["molecule"]
+    molecule_plausibility_model: Any = DEFAULT_MODELS["molecule_plausibility"]
     min_score: float | None = None
     chain: str | None = None
     workers: int = 1
@@ -315,6 +330,9 @@ def score_structures(
         "protein": _resolve_model("protein", cfg.model),
         "molecule": _resolve_model("molecule", cfg.conformer_model),
         "plausibility": _resolve_model("plausibility", cfg.plausibility_model),
+        "molecule_plausibility": _resolve_model(
+            "molecule_plausibility", cfg.molecule_plausibility_model
+        ),
     }
     dev = resolve_device(cfg.device)
     # Loaded here (a bad model is an InputError before any work); workers get copies.

@@ -52,8 +52,8 @@ def test_conformers_match_recorded_sets():
 @pytest.mark.slow
 def test_score_table_matches_recorded_rows():
     """The score table of data/examples has the recorded rows, each recorded column with the
-    recorded value exactly (columns added since, by new checks, are not compared), except the
-    learned backbone score (recorded as model_score, now the denoising_score column): recorded
+    recorded value exactly (columns added since, by new checks, are not compared; the recorded
+    model_score is now the denoising_score column), except the learned backbone score: recorded
     from the float32 network, it is now computed in float64 (the same noise), so it agrees to
     1e-5."""
     want = json.loads((FIXTURES / "scores.json").read_text())
@@ -61,8 +61,9 @@ def test_score_table_matches_recorded_rows():
     assert len(got) == len(want)
     learned = {"model_score", "model_trans_error", "model_rot_error"}
     for row, recorded in zip(got, want, strict=True):
-        if "chain" in row:  # proteins' model_score is now the plausibility classifier's
-            row = {**row, "model_score": row["denoising_score"]}
+        # model_score is now a plausibility classifier's (proteins since issue 21's backbone
+        # part, molecules since its molecule part); the recorded one is denoising_score
+        row = {**row, "model_score": row["denoising_score"]}
         exact = {k: v for k, v in recorded.items() if not (k in learned and "chain" in row)}
         assert {k: row.get(k) for k in exact} == exact
         for key in learned & set(recorded) - set(exact):

@@ -89,6 +89,7 @@ def test_missing_bundled_model_warns(monkeypatch):
     assert messages == [
         "bundled 'backbone' model is not installed",
         "bundled 'conformer' model is not installed",
+        "bundled 'molecule_plausibility' model is not installed",
         "bundled 'plausibility' model is not installed",
     ]
     assert all(r["model_score"] is None and r.get("denoising_score") is None for r in rows)

@@ -33,3 +33,15 @@ def tiny_conformer_model(tmp_path_factory):
         time_dim=8, final_dim=4,
     )  # fmt: skip
     return save(TorsionScoreNetwork(config), tmp_path_factory.mktemp("models") / "conformer")
+
+
+@pytest.fixture(scope="session")
+def tiny_molecule_classifier(tmp_path_factory):
+    """Directory of an untrained PlausibilityClassifier over the molecule features."""
+    from molgen.models import PlausibilityClassifier, PlausibilityClassifierConfig
+    from molgen.scoring.molecule_features import FEATURE_NAMES
+
+    torch.manual_seed(0)
+    config = PlausibilityClassifierConfig(feature_names=list(FEATURE_NAMES), hidden=4)
+    path = tmp_path_factory.mktemp("models") / "molecule_plausibility"
+    return save(PlausibilityClassifier(config), path)
