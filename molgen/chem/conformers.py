@@ -4,13 +4,19 @@ Torsional diffusion only changes torsions, so bond lengths, bond angles and ring
 from these seeds. :func:`seed_conformers` collects conformers whose 3D stereo matches the
 input from the following paths, in order, until it has ``num``:
 
-1. ``"etkdg"``: ETKDGv3 (``rdDistGeom.EmbedMultipleConfs``, RDKit's default attempts) with
-   ``enforceChirality`` off; then, when conformers are missing, ``4 x`` as many more with
-   another seed. RDKit's chirality enforcement rejects the embeddings of strained QM9
-   cages (fused 3- and 4-rings) over and over: with it, ETKDG gives no conformer for ~5% of
-   QM9 and spends ~85% of its time on them; without it, the same ETKDG terms embed them in
-   milliseconds and the stereo is checked afterwards (below). On 300 QM9 val molecules
-   this keeps 99.6% of the conformers and the same min-RMSD to DFT (0.202 vs 0.204 A).
+1. ``"etkdg"``: for molecules with specified tetrahedral centres, ETKDGv3
+   (``rdDistGeom.EmbedMultipleConfs``) with RDKit's chirality enforcement and
+   ``_ETKDG_ATTEMPTS`` attempts; then ETKDGv3 with ``enforceChirality`` off for the
+   conformers still missing, and ``4 x`` as many more with another seed. RDKit's chirality
+   enforcement rejects the embeddings of strained QM9 cages (fused 3- and 4-rings) over and
+   over: with it at RDKit's default attempts, ETKDG gives no conformer for ~5% of QM9 and
+   spends ~85% of its time on them; without it, the same ETKDG terms embed them in
+   milliseconds and the stereo is checked afterwards (below). On 300 QM9 val molecules this
+   keeps 99.6% of the conformers and the same min-RMSD to DFT (0.202 vs 0.204 A). Without
+   enforcement each independent centre comes out right half the time (a peptide with 5
+   centres keeps 1 embedding in 32), hence the enforced attempt first. When none of these
+   gives a conformer (drug-sized molecules: a 49-heavy-atom peptide needs about 90 attempts),
+   ETKDGv3 once more with RDKit's default attempts (10 per atom), chirality enforced.
 2. ``"distance_geometry"``: plain distance geometry (ETKDG's ring/planarity knowledge terms
    and torsion preferences off, random starting coordinates, smoothing failures ignored,
    10 attempts per conformer). The knowledge terms (ideal 3-/4-ring angles) cannot all hold
@@ -239,10 +245,15 @@ def seed_conformers(mol: Chem.Mol, num: int, seed: int = 0, *, max_attempts: int
         maxIterations=_DG_ATTEMPTS,
     )
     nochir = _params(seed, enforceChirality=False, maxIterations=_ETKDG_ATTEMPTS)
+    chiral = _params(seed, maxIterations=_ETKDG_ATTEMPTS)
+    patient = _params(seed)  # RDKit's default attempts
+    has_centres = any(key[0] == "atom" for key in wanted)
     paths = (
+        ("etkdg", lambda need: _embed(mol, need, chiral, wanted) if has_centres else []),
         ("etkdg", lambda need: _embed(mol, need, nochir, wanted)),
         # more ETKDG only where it works but some conformers had the wrong stereo
         ("etkdg", lambda need: _embed(mol, 4 * need, retry, wanted) if confs else []),
+        ("etkdg", lambda need: _embed(mol, need, patient, wanted) if not confs else []),
         ("distance_geometry", lambda need: _embed(mol, 4 * need, no_knowledge, wanted)),
         ("input_conformer", lambda need: _matching_conformers(given, need, wanted)),
         ("force_field", lambda need: _force_field(mol, need, seed, max_attempts, wanted)),

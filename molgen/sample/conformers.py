@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 from rdkit.Chem import rdForceFieldHelpers
+from rdkit.Chem.MolStandardize import rdMolStandardize
 from rdkit.Geometry import Point3D
 from rich.progress import Progress
 from torch_geometric.data import Batch
@@ -56,6 +57,7 @@ from molgen.seeding import mix_seed
 __all__ = [
     "ConformerResult",
     "InputFailure",
+    "largest_fragment",
     "molecule_seed",
     "read_smiles_lenient",
     "sample_conformers",
@@ -72,7 +74,8 @@ class ConformerResult:
     ``mol`` has ``num`` conformers (ids ``0..num-1``, Angstrom) and the input's hydrogen
     convention; ``checks`` holds one :func:`molgen.checks.check_conformers` record per
     conformer; ``replaced`` counts conformers regenerated after failing a check; ``method``
-    is ``"diffusion"`` or ``"seed"`` (no rotatable bond).
+    is ``"diffusion"`` or ``"seed"`` (no rotatable bond); ``dropped_fragments`` holds the
+    SMILES of the fragments left out of a salt or solvate (:func:`largest_fragment`).
     """
 
     index: int
@@ -82,6 +85,7 @@ class ConformerResult:
     checks: list[dict] = field(default_factory=list)
     replaced: int = 0
     method: str = ""
+    dropped_fragments: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -108,6 +112,25 @@ def read_smiles_lenient(path: str | Path) -> list[Chem.Mol | InputFailure]:
     if not entries:
         raise InputError("no SMILES found", path)
     return entries
+
+
+def largest_fragment(mol: Chem.Mol) -> tuple[Chem.Mol, list[str]]:
+    """The largest fragment of a salt, solvate or mixture, and the SMILES of the others.
+
+    Counter-ions and solvent are not part of a conformer ensemble, so molgen embeds the
+    fragment RDKit's ``rdMolStandardize.LargestFragmentChooser`` picks (most atoms, then
+    largest molecular weight); a single-fragment molecule is returned as it is.
+    """
+    fragments = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)
+    if len(fragments) == 1:
+        return mol, []
+    kept = rdMolStandardize.LargestFragmentChooser().choose(mol)
+    if mol.HasProp("_Name"):
+        kept.SetProp("_Name", mol.GetProp("_Name"))
+    smiles = Chem.MolToSmiles(kept)
+    dropped = [Chem.MolToSmiles(f) for f in fragments]
+    dropped.remove(smiles)
+    return kept, dropped
 
 
 def molecule_seed(seed: int, index: int, round_: int = 0) -> int:
@@ -265,6 +288,10 @@ def sample_conformers(
             continue
         name = m.GetProp("_Name") if m.HasProp("_Name") and m.GetProp("_Name") else f"mol_{i}"
         results.append(ConformerResult(i, name))
+    mols = list(mols)
+    for i, m in enumerate(mols):
+        if isinstance(m, Chem.Mol):
+            mols[i], results[i].dropped_fragments = largest_fragment(m)
     valid = [(i, m) for i, m in enumerate(mols) if isinstance(m, Chem.Mol)]
     with Progress(disable=not progress, transient=False) as progress_bar:
         bar = _Bar(progress_bar)
@@ -334,7 +361,9 @@ def write_conformers(
     """Write every conformer of every successful result as one SDF record.
 
     Each record carries ``input_index`` (0-based position in the input), ``input_name``,
-    ``conformer_id`` and ``molgen_checks_passed`` (1/0) with ``molgen_failed_checks``.
+    ``conformer_id`` and ``molgen_checks_passed`` (1/0) with ``molgen_failed_checks``, and
+    ``molgen_dropped_fragments`` (dot-joined SMILES) for a salt whose counter-ions were left
+    out.
     """
     mols, props = [], []
     for result in results:
@@ -346,4 +375,6 @@ def write_conformers(
             conf.SetProp("molgen_failed_checks", ",".join(record["failed_checks"]))
         mols.append(mol)
         props.append({"input_index": result.index, "input_name": result.name})
+        if result.dropped_fragments:
+            props[-1]["molgen_dropped_fragments"] = ".".join(result.dropped_fragments)
     return write_sdf(mols, out_path, properties=props, overwrite=overwrite)
