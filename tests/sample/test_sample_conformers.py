@@ -9,6 +9,7 @@ from rdkit import Chem
 from rdkit.Chem import rdForceFieldHelpers
 from torch import nn
 
+from molgen.checks.molecule import check_conformers
 from molgen.chem.conformers import seed_conformers, stereo_labels
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
@@ -151,3 +152,15 @@ def test_reverse_process_with_exact_score_recovers_dft_torsions(ode):
         theta = torsion_angles(torch.as_tensor(conf.GetPositions()), quads)
         # sigma_min = 0.01 pi: final spread ~0.03 rad; the uniform prior is ~pi away.
         assert wrap_angle(theta - theta0).abs().max() < 0.15
+
+
+def test_seed_that_mmff_breaks_keeps_its_embedding(model):
+    """qm9_126495 (an oxotetrazine-like ring): MMFF94 puckers its aromatic ring in every seed,
+    so the sampler keeps those seeds as embedded and every output conformer passes the
+    checks (with plain MMFF relaxation of the seeds none would)."""
+    mol = read_smiles("CCc1nonnc1=O", "qm9_126495")
+    seeds = seed_conformers(mol, NUM, molecule_seed(0, 0))
+    rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(seeds, numThreads=1, maxIters=500)
+    assert not any(r["checks_passed"] for r in check_conformers(seeds, reference=mol))
+    [result] = sample_conformers(model, [mol], NUM, steps=3, progress=False)
+    assert all(record["checks_passed"] for record in result.checks)
