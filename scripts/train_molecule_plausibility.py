@@ -17,27 +17,25 @@ Usage: OMP_NUM_THREADS=1 python scripts/train_molecule_plausibility.py --n 3000
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from rdkit import Chem
 from rich.progress import track
+from train_plausibility import fit_and_save  # scripts/ (this script's folder)
 
 from molgen.datasets.qm9 import QM9Molecules
 from molgen.geometry.torsions import rotatable_bonds
-from molgen.models import PlausibilityClassifierConfig, load, save
+from molgen.models import load
 from molgen.paths import default_data_path
-from molgen.scoring import conformer_model_scores, roc_auc
+from molgen.scoring import conformer_model_scores
 from molgen.scoring.molecule_decoys import MOLECULE_DECOYS
 from molgen.scoring.molecule_features import (
     FEATURE_NAMES,
     conformer_features,
     has_mmff_parameters,
 )
-from molgen.train.plausibility import fit_classifier
 
 
 def features_of(model: torch.nn.Module, mol: Chem.Mol, seed: int) -> np.ndarray:
@@ -78,24 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
                 rows.append(features_of(network, decoy, args.seed))
                 classes.append(name), held.append(index % 7 == 0)
     cls, held = np.array(classes), np.array(held)
-    config = PlausibilityClassifierConfig(feature_names=list(FEATURE_NAMES), hidden=args.hidden)
-    model, loss = fit_classifier(
-        np.stack(rows), cls, held, config, epochs=args.epochs,
-        label_smoothing=args.label_smoothing, weight_decay=args.weight_decay,
-    )  # fmt: skip
-    with torch.no_grad():
-        logit = model(torch.tensor(np.stack(rows), dtype=torch.float32)).numpy()
-    real_held = logit[(cls == "real") & held]
-    result = {
-        "features": len(FEATURE_NAMES),
-        "train_loss": loss,
-        "counts": {n: int((cls == n).sum()) for n in ("real", *MOLECULE_DECOYS)},
-        "holdout_auc": {n: roc_auc(real_held, logit[(cls == n) & held]) for n in MOLECULE_DECOYS},
-    }
-    save(model, args.out, overwrite=args.overwrite, extra={"training": result})
-    json.dump(result, sys.stdout, indent=1)
-    print()
-    return result
+    return fit_and_save(np.stack(rows), cls, held, list(FEATURE_NAMES), args)
 
 
 if __name__ == "__main__":

@@ -39,10 +39,10 @@ from molgen.io import load_chain_set
 from molgen.models import PlausibilityClassifierConfig, save
 from molgen.paths import default_data_path
 from molgen.scoring import (
+    aucs_by_class,
     ideal_helix,
     mirror_decoy,
     noise_decoy,
-    roc_auc,
     swap_decoy,
     torsion_noise_decoy,
 )
@@ -117,19 +117,32 @@ def main(argv: list[str] | None = None) -> dict:
     cls, held = np.array(classes), np.array(held)
     negatives = [n for n in ("generated", *SYNTHETIC) if (cls == n).any()]
     shares = {n: 0.5 if n == "generated" else 0.5 / (len(negatives) - 1) for n in negatives}
-    config = PlausibilityClassifierConfig(feature_names=list(FEATURE_NAMES), hidden=args.hidden)
+    return fit_and_save(np.stack(rows), cls, held, list(FEATURE_NAMES), args, shares)
+
+
+def fit_and_save(
+    rows: np.ndarray,
+    classes: np.ndarray,
+    held: np.ndarray,
+    feature_names: list[str],
+    args: argparse.Namespace,
+    shares: dict[str, float] | None = None,
+) -> dict:
+    """Fit the classifier (``--hidden``, ``--epochs``, ``--label-smoothing``,
+    ``--weight-decay``), save it to ``--out`` with its training summary, print the summary
+    as JSON and return it (the molecule classifier's script shares this)."""
+    config = PlausibilityClassifierConfig(feature_names=feature_names, hidden=args.hidden)
     model, loss = fit_classifier(
-        np.stack(rows), cls, held, config, shares=shares, epochs=args.epochs,
+        rows, classes, held, config, shares=shares, epochs=args.epochs,
         label_smoothing=args.label_smoothing, weight_decay=args.weight_decay,
     )  # fmt: skip
     with torch.no_grad():
-        logit = model(torch.tensor(np.stack(rows), dtype=torch.float32)).numpy()
-    real_held = logit[(cls == "real") & held]
+        logit = model(torch.tensor(rows, dtype=torch.float32)).numpy()
     result = {
-        "features": len(FEATURE_NAMES),
+        "features": len(feature_names),
         "train_loss": loss,
-        "counts": {n: int((cls == n).sum()) for n in ("real", *negatives)},
-        "holdout_auc": {n: roc_auc(real_held, logit[(cls == n) & held]) for n in negatives},
+        "counts": {n: int((classes == n).sum()) for n in dict.fromkeys(classes.tolist())},
+        "holdout_auc": aucs_by_class(logit, classes, held),
     }
     save(model, args.out, overwrite=args.overwrite, extra={"training": result})
     json.dump(result, sys.stdout, indent=1)

@@ -2,7 +2,7 @@
 denoising error of the score networks), ROC AUC, and decoys for benchmarking them. The
 file-level pipeline is :mod:`molgen.score`."""
 
-from molgen.scoring.auc import roc_auc
+from molgen.scoring.auc import aucs_by_class, roc_auc
 from molgen.scoring.backbone import (
     DEFAULT_T_GRID,
     ScoreCalibration,
@@ -22,6 +22,7 @@ from molgen.scoring.plausibility import plausibility_scores
 
 __all__ = [
     "DEFAULT_SIGMA_GRID",
+    "aucs_by_class",
     "DEFAULT_T_GRID",
     "ScoreCalibration",
     "backbone_model_scores",

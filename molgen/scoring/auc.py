@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-__all__ = ["roc_auc"]
+__all__ = ["aucs_by_class", "roc_auc"]
 
 
 def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -32,3 +32,16 @@ def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
     ranks = rankdata(np.concatenate([pos, neg]))
     u = ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2
     return float(u / (pos.size * neg.size))
+
+
+def aucs_by_class(
+    scores: np.ndarray, classes: np.ndarray, select: np.ndarray, positive: str = "real"
+) -> dict[str, float]:
+    """:func:`roc_auc` of the selected ``positive`` rows against the selected rows of each
+    other class (in order of first appearance; classes with no selected row are left out);
+    ``scores``, ``classes``, ``select`` ``[N]``."""
+    scores, classes = np.asarray(scores, dtype=float), np.asarray(classes)
+    real = scores[(classes == positive) & select]
+    others = [name for name in dict.fromkeys(classes.tolist()) if name != positive]
+    rows = {name: scores[(classes == name) & select] for name in others}
+    return {name: roc_auc(real, values) for name, values in rows.items() if len(values)}

@@ -4,26 +4,8 @@ from __future__ import annotations
 
 import json
 
-from rdkit import Chem
-
-from molgen.datasets.qm9 import QM9Molecules
-from molgen.geometry.torsions import rotatable_bonds
-from tests.conftest import DATA_DIR
 from tests.scoring.conftest import tiny_conformer_model, tiny_molecule_classifier  # noqa: F401
 from tests.scripts.script_loader import load_script
-
-
-def _molecules(n: int) -> list[Chem.Mol]:
-    data = QM9Molecules(DATA_DIR / "qm9_split.npz", "val", limit=200, seed=0)
-    out = []
-    for i in range(len(data)):
-        mol = data[i]
-        Chem.AssignStereochemistryFrom3D(mol)
-        if len(rotatable_bonds(mol)) and Chem.FindMolChiralCenters(mol):
-            out.append(mol)
-        if len(out) == n:
-            break
-    return out
 
 
 def test_bench_end_to_end(tiny_conformer_model, tiny_molecule_classifier, capsys):  # noqa: F811

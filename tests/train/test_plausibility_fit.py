@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from molgen.models import PlausibilityClassifierConfig
-from molgen.scoring import roc_auc
+from molgen.scoring import aucs_by_class, roc_auc
 from molgen.train.plausibility import class_weights, fit_classifier
 
 
@@ -46,6 +46,24 @@ def test_fit_separates_overlapping_classes():
     held = np.arange(600) % 5 == 0
     logit = _fit(x, classes, held, epochs=300)
     assert roc_auc(logit[held & (classes == "real")], logit[held & (classes != "real")]) > 0.9
+
+
+def test_holdout_aucs_per_negative_class():
+    """aucs_by_class gives one AUC per negative class over the held-out rows: high for a
+    separated class, about 0.5 for a class drawn like the positives."""
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.normal(1, 1, (300, 3)), rng.normal(-2, 1, (150, 3)),
+                        rng.normal(1, 1, (150, 3))])  # fmt: skip
+    classes = np.array(["real"] * 300 + ["far"] * 150 + ["alike"] * 150)
+    held = np.arange(600) % 3 == 0
+    torch.manual_seed(0)
+    config = PlausibilityClassifierConfig(feature_names=["f0", "f1", "f2"], hidden=8)
+    model, _ = fit_classifier(x, classes, held, config, epochs=300)
+    with torch.no_grad():
+        logit = model(torch.tensor(x, dtype=torch.float32)).numpy()
+    aucs = aucs_by_class(logit, classes, held)
+    assert set(aucs) == {"far", "alike"}
+    assert aucs["far"] > 0.95 and abs(aucs["alike"] - 0.5) < 0.15
 
 
 def test_label_smoothing_bounds_the_log_odds_of_separable_classes():
