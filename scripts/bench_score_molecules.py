@@ -1,7 +1,9 @@
 """Benchmark the molecule scores (``model_score`` and ``denoising_score``) on QM9 val; print JSON.
 
 For the first ``--n`` QM9 val molecules with a rotatable bond (``qm9_split.npz``, seeded
-draw), the DFT geometry is the positive and each molecule gets one conformer of every decoy
+draw; ``--set egfr``: the drug-like, force-field-minimised ligands of rdkit's ``egfr.sdf``
+instead, a tuning set for how the QM9-trained scores transfer), the reference geometry is the
+positive and each molecule gets one conformer of every decoy
 class of :data:`molgen.scoring.molecule_decoys.MOLECULE_DECOYS` (same atom order, so the same
 torsion graph is scored):
 
@@ -22,7 +24,7 @@ against the input molecule), and the share of real conformers and of each decoy 
 molecules with decoys of the same three classes (``scripts/train_molecule_plausibility.py``);
 these val molecules are unseen.
 
-Usage: python scripts/bench_score_molecules.py --n 300 [--model conformer]
+Usage: python scripts/bench_score_molecules.py --n 300 [--set qm9|egfr] [--model conformer]
     [--classifier molecule_plausibility] [--seed 0]
 """
 
@@ -49,6 +51,18 @@ from molgen.scoring.plausibility import conformer_plausibility_scores
 SCORES = ("model_score", "denoising_score")
 
 
+def reference_molecules(name: str, n: int) -> list[Chem.Mol] | QM9Molecules:
+    """``qm9``: a seeded draw of val molecules (enough for ``n`` with a rotatable bond);
+    ``egfr``: the force-field-minimised drug-like ligands of rdkit's ``egfr.sdf``, a tuning
+    set (``scripts/bench_conformers.py``), in a seeded order."""
+    if name == "qm9":
+        return QM9Molecules(default_data_path("qm9_split.npz"), "val", limit=4 * n, seed=0)
+    from bench_conformers import egfr_file  # scripts/ (this script's folder)
+
+    mols = list(Chem.SDMolSupplier(str(egfr_file()), removeHs=False))
+    return [mols[i] for i in np.random.default_rng(0).permutation(len(mols))]
+
+
 def _scores(model, classifier, mol: Chem.Mol, seed: int) -> tuple[float, float]:
     """``(model_score, denoising_score)`` of ``mol``'s first conformer."""
     conf_id = mol.GetConformer().GetId()
@@ -62,11 +76,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--model", default="conformer")
     parser.add_argument("--classifier", default="molecule_plausibility")
+    parser.add_argument("--set", choices=("qm9", "egfr"), default="qm9")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     model, classifier = load(args.model), load(args.classifier)
-    molecules = QM9Molecules(default_data_path("qm9_split.npz"), "val", limit=4 * args.n, seed=0)
+    molecules = reference_molecules(args.set, args.n)
     real: list[tuple[float, float]] = []
     decoys: dict[str, list] = {name: [] for name in MOLECULE_DECOYS}
     for index in range(len(molecules)):
@@ -88,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
         if len(real) == args.n:
             break
     positives = np.array(real, dtype=float)  # [n, 2]
-    report = {"n_molecules": len(real), "model": str(args.model),
+    report = {"set": args.set, "n_molecules": len(real), "model": str(args.model),
               "classifier": str(args.classifier),
               "real_model_score_above_0": float((positives[:, 0] > 0).mean()),
               "decoys": {}}  # fmt: skip
