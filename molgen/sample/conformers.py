@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 from rdkit import Chem
-from rdkit.Chem import rdForceFieldHelpers
-from rdkit.Chem.MolStandardize import rdMolStandardize
+from rdkit.Chem import Descriptors, rdForceFieldHelpers
 from rdkit.Geometry import Point3D
 from rich.progress import Progress
 from torch_geometric.data import Batch
@@ -119,19 +118,19 @@ def largest_fragment(mol: Chem.Mol) -> tuple[Chem.Mol, list[str]]:
     """The largest fragment of a salt, solvate or mixture, and the SMILES of the others.
 
     Counter-ions and solvent are not part of a conformer ensemble, so molgen embeds the
-    fragment RDKit's ``rdMolStandardize.LargestFragmentChooser`` picks (most atoms, then
-    largest molecular weight); a single-fragment molecule is returned as it is.
+    fragment with the most atoms (hydrogens included), then the largest molecular weight (the
+    order of RDKit's ``rdMolStandardize.LargestFragmentChooser``); a single-fragment molecule
+    (or an empty one) is returned as it is. The fragment keeps the input's name and atom order.
     """
-    fragments = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)
-    if len(fragments) == 1:
+    fragments = Chem.GetMolFrags(mol, asMols=True)
+    if len(fragments) <= 1:  # one fragment, or none (an empty record: reported later)
         return mol, []
-    kept = rdMolStandardize.LargestFragmentChooser().choose(mol)
+    size = [(f.GetNumAtoms(onlyExplicit=False), Descriptors.MolWt(f)) for f in fragments]
+    keep = max(range(len(fragments)), key=size.__getitem__)
+    kept = fragments[keep]
     if mol.HasProp("_Name"):
         kept.SetProp("_Name", mol.GetProp("_Name"))
-    smiles = Chem.MolToSmiles(kept)
-    dropped = [Chem.MolToSmiles(f) for f in fragments]
-    dropped.remove(smiles)
-    return kept, dropped
+    return kept, [Chem.MolToSmiles(f) for k, f in enumerate(fragments) if k != keep]
 
 
 def molecule_seed(seed: int, index: int, round_: int = 0) -> int:

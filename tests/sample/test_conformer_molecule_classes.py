@@ -40,11 +40,16 @@ def test_salt_keeps_the_largest_fragment_and_names_the_rest(network, tmp_path):
     assert record.GetProp("molgen_dropped_fragments") in ("[Cl-].O", "O.[Cl-]")
 
 
-def test_largest_fragment_leaves_single_molecules_alone():
-    """A molecule of one fragment comes back unchanged with nothing dropped."""
+def test_largest_fragment_leaves_single_and_empty_molecules_alone():
+    """A molecule of one fragment, or an empty record, comes back unchanged, nothing dropped;
+    of a sodium salt the anion (more atoms) is kept with the input's name and atom order."""
     mol = read_smiles("CCO", "ethanol")
-    kept, dropped = largest_fragment(mol)
-    assert kept is mol and dropped == []
+    assert largest_fragment(mol) == (mol, [])
+    empty = Chem.Mol()
+    assert largest_fragment(empty) == (empty, [])
+    kept, dropped = largest_fragment(read_smiles("[Na+].CC(=O)[O-]", "sodium acetate"))
+    assert Chem.MolToSmiles(kept) == "CC(=O)[O-]" and dropped == ["[Na+]"]
+    assert kept.GetProp("_Name") == "sodium acetate"
 
 
 def test_macrocycle_ring_shapes_come_from_the_seeds(network):
