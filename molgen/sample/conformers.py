@@ -1,19 +1,20 @@
 r"""Generate molecular conformers by reverse torsional diffusion (Jing et al. 2022).
 
-For each input molecule: ``num`` seed conformers (:func:`molgen.chem.seed_conformers`,
+For each input molecule (of a salt or solvate, its largest fragment: :func:`largest_fragment`):
+``num`` seed conformers (:func:`molgen.chem.seed_conformers`,
 ETKDGv3 with fallbacks), each minimised with MMFF94 (500 iterations; molecules without MMFF
 parameters keep their seeds, and so does a seed that the minimisation makes fail a check).
 Torsional diffusion changes only torsions, so the seeds fix bond lengths, angles, rings and
 stereo: force-field local structure is closer to the DFT geometry than ETKDG's (QM9 val, 300
 molecules: rigid molecules 0.089 A min-RMSD with relaxed seeds against 0.115 without; model
-card). Then their rotatable torsions are drawn from the
-uniform prior on the torus, then ``steps`` reverse steps
-(:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or probability-flow ODE) from
-:math:`t = 1` (:math:`\sigma_{\max}`) to :math:`t = 0` (:math:`\sigma_{\min}`) on an even
-time grid, i.e. log-spaced :math:`\sigma`, with the network's torsion scores. All conformers
-of all molecules are batched together (torch-geometric ``Batch``, ``batch_size`` conformers
-per network call); each step turns every torsion of the batch at once
-(:func:`~molgen.geometry.torsions.apply_torsion_changes` with a block-diagonal side mask).
+card). Then their rotatable torsions are drawn from the uniform prior on the torus, then
+``steps`` reverse steps (:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or
+probability-flow ODE) from :math:`t = 1` (:math:`\sigma_{\max}`) to :math:`t = 0`
+(:math:`\sigma_{\min}`) on an even time grid, i.e. log-spaced :math:`\sigma`, with the
+network's torsion scores. All conformers of all molecules are batched together
+(torch-geometric ``Batch``, ``batch_size`` conformers per network call); each step turns
+every torsion of the batch at once (:func:`~molgen.geometry.torsions.apply_torsion_changes`
+with a block-diagonal side mask).
 
 Then optionally MMFF94 relaxation, and every conformer goes through
 :func:`molgen.checks.check_conformers` against the input (stereo preserved, no clashes,
