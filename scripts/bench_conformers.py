@@ -41,12 +41,12 @@ from pathlib import Path
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import rdDistGeom, rdForceFieldHelpers, rdMolAlign
+from rdkit.Chem import rdDistGeom, rdMolAlign
 from rdkit.rdBase import BlockLogs
 
 from molgen.errors import InputError
 from molgen.paths import default_data_path
-from molgen.sample.conformers import molecule_seed
+from molgen.sample.conformers import mmff_relax, molecule_seed
 
 THRESHOLDS = {"qm9": (0.5, 0.25), "egfr": (1.5, 1.0)}
 EGFR_SIZE = 365
@@ -126,21 +126,21 @@ def etkdg(mols: list[Chem.Mol], k: int, seed: int) -> tuple[list, list, float, f
         embed_s += time.perf_counter() - start
         plain.append(Chem.Mol(work) if ids else None)
         start = time.perf_counter()
-        if ids and rdForceFieldHelpers.MMFFHasAllMoleculeParams(work):
-            rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(work, numThreads=1, maxIters=500)
+        if ids:
+            mmff_relax(work)
         mmff_s += time.perf_counter() - start
         relaxed.append(work if ids else None)
     return plain, relaxed, embed_s, embed_s + mmff_s
 
 
 def relaxed_copies(mols: list[Chem.Mol | None]) -> tuple[list[Chem.Mol | None], float]:
-    """Copies of ``mols`` with every conformer MMFF94-minimised (500 iterations, where MMFF
-    has parameters; as the sampler's ``relax="mmff"``), and the seconds it took."""
+    """Copies of ``mols`` with every conformer minimised by the sampler's ``relax="mmff"``
+    (:func:`molgen.sample.conformers.mmff_relax`), and the seconds it took."""
     start, out = time.perf_counter(), []
     for mol in mols:
         copy = None if mol is None else Chem.AddHs(mol, addCoords=True)
-        if copy is not None and rdForceFieldHelpers.MMFFHasAllMoleculeParams(copy):
-            rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(copy, numThreads=1, maxIters=500)
+        if copy is not None:
+            mmff_relax(copy)
         out.append(copy)
     return out, time.perf_counter() - start
 

@@ -5,7 +5,7 @@ with and without rotatable bonds). Negatives, one of each class per molecule whe
 (:mod:`molgen.scoring.molecule_decoys`): ``random_torsions`` (molecules with a rotatable
 bond), ``etkdg_raw`` and ``wrong_stereo`` (molecules with a tetrahedral centre). Features:
 :func:`molgen.scoring.molecule_features.conformer_features`, with the torsion model's
-(``--model``) denoising score (0 without a rotatable bond). Fit:
+(``--model``) denoising score. Fit:
 :func:`molgen.train.plausibility.fit_classifier` (negative classes share equally). Every 7th
 molecule is held out and the held-out AUC of real vs each class printed. Writes the checkpoint
 to ``--out`` and prints JSON.
@@ -41,7 +41,7 @@ from molgen.scoring.molecule_features import (
 def features_of(model: torch.nn.Module, mol: Chem.Mol, seed: int) -> np.ndarray:
     """The classifier's features of ``mol``'s first conformer."""
     [denoising] = conformer_model_scores(model, mol, [mol.GetConformer().GetId()], seed=seed)
-    return conformer_features(mol, mol.GetConformer().GetId(), denoising or 0.0)
+    return conformer_features(mol, mol.GetConformer().GetId(), denoising)
 
 
 def main(argv: list[str] | None = None) -> dict:

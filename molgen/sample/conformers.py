@@ -59,6 +59,7 @@ __all__ = [
     "ConformerResult",
     "InputFailure",
     "largest_fragment",
+    "mmff_relax",
     "molecule_seed",
     "read_smiles_lenient",
     "sample_conformers",
@@ -364,8 +365,15 @@ def _relax_seeds(seeded: Chem.Mol, reference: Chem.Mol) -> None:
 
 
 def _relax(mol: Chem.Mol, relax: str) -> None:
-    """MMFF94-optimise every conformer of ``mol`` in place (``relax="mmff"``, with parameters)."""
-    if relax == "mmff" and rdForceFieldHelpers.MMFFHasAllMoleculeParams(mol):
+    """:func:`mmff_relax` when ``relax == "mmff"``."""
+    if relax == "mmff":
+        mmff_relax(mol)
+
+
+def mmff_relax(mol: Chem.Mol) -> None:
+    """MMFF94-minimise every conformer of ``mol`` in place (500 iterations, one thread), if
+    MMFF94 has parameters for it (otherwise it is left as it is)."""
+    if rdForceFieldHelpers.MMFFHasAllMoleculeParams(mol):
         rdForceFieldHelpers.MMFFOptimizeMoleculeConfs(mol, numThreads=1, maxIters=500)
 
 

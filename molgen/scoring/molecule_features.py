@@ -6,7 +6,8 @@ The features measure how far the conformer is from its own MMFF94 local minimum 
 MMFF94, the force field PoseBusters' energy check also uses), plus the torsion model's
 denoising score (:mod:`molgen.scoring.molecule`):
 
-- ``denoising_score``: the torsion model's score of the conformer (higher = easier to denoise);
+- ``denoising_score``: the torsion model's score of the conformer (higher = easier to denoise;
+  0 without a rotatable bond);
 - ``strain_per_heavy_atom``: :math:`(E(x) - E(x^*)) / n_\text{heavy}` (kcal/mol per heavy
   atom), :math:`x^*` the MMFF94 minimum reached from :math:`x` (at most
   :data:`MAX_ITERATIONS` steps), and ``<term>_strain_per_heavy_atom`` the same for each MMFF94
@@ -93,7 +94,7 @@ def _torsions(pos: np.ndarray, quads: np.ndarray) -> np.ndarray:
     return np.array([rdMolTransforms.GetDihedralRad(conf, *map(int, q)) for q in quads])
 
 
-def conformer_features(mol: Chem.Mol, conf_id: int, denoising_score: float) -> np.ndarray:
+def conformer_features(mol: Chem.Mol, conf_id: int, denoising_score: float | None) -> np.ndarray:
     """The features of :data:`FEATURE_NAMES` (module docstring) of conformer ``conf_id``.
 
     Parameters
@@ -104,8 +105,9 @@ def conformer_features(mol: Chem.Mol, conf_id: int, denoising_score: float) -> n
         MMFF94 energies need them; their placement is relaxed with the rest.
     conf_id : int
         The conformer.
-    denoising_score : float
-        The torsion model's score of this conformer.
+    denoising_score : float or None
+        The torsion model's score of this conformer; None (no rotatable bond) enters as 0,
+        nothing to denoise.
 
     Returns
     -------
@@ -141,7 +143,7 @@ def conformer_features(mol: Chem.Mol, conf_id: int, denoising_score: float) -> n
     total, by_term = drops[0], dict(zip(_TERMS, drops[1:], strict=True))
     atoms, rotors = int(heavy.sum()), max(len(quads), 1)
     values = [
-        denoising_score,
+        0.0 if denoising_score is None else denoising_score,
         _signed_log(total / atoms),
         *(_signed_log(drop / atoms) for drop in by_term.values()),
         _signed_log(total / rotors),

@@ -87,8 +87,8 @@ def conformer_plausibility_scores(
 ) -> list[float | None]:
     """``model_score`` of conformers ``conf_ids`` of ``mol`` (explicit hydrogens, Angstrom),
     given their torsion-model ``denoising`` scores (None for a molecule without a rotatable
-    bond: it enters as 0, nothing to denoise, as in training); None where MMFF94 has no
-    parameters for the molecule.
+    bond: see :func:`~molgen.scoring.molecule_features.conformer_features`); None where MMFF94
+    has no parameters for the molecule.
 
     Raises
     ------
@@ -99,9 +99,7 @@ def conformer_plausibility_scores(
     _check_classifier(classifier, molecule_features.FEATURE_NAMES)
     usable = molecule_features.has_mmff_parameters(mol)
     rows = [
-        molecule_features.conformer_features(mol, conf_id, 0.0 if score is None else score)
-        if usable
-        else None
+        molecule_features.conformer_features(mol, conf_id, score) if usable else None
         for conf_id, score in zip(conf_ids, denoising, strict=True)
     ]
     return _log_odds(classifier, rows)
