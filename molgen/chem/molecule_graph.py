@@ -18,7 +18,7 @@ from torch_geometric.data import Data
 from molgen.errors import InputError
 from molgen.geometry.torsions import rotatable_bonds
 
-__all__ = ["ATOM_FEATURES", "BOND_FEATURES", "MoleculeGraph", "molecule_graph"]
+__all__ = ["ATOM_FEATURES", "BOND_FEATURES", "HYDROGEN_FEATURE", "MoleculeGraph", "molecule_graph"]
 
 _ELEMENTS = ("H", "C", "N", "O", "F", "S", "Cl", "Br", "I", "P")
 _HYBRIDISATIONS = (
@@ -40,6 +40,8 @@ _MAX_HS = 4  # one-hot 0..3 and "4 or more"
 #: Size of the atom feature vector ``x``: element (10 + other), total degree (6), formal
 #: charge, aromatic, hybridisation (5 + other), in ring, total hydrogens (5).
 ATOM_FEATURES = len(_ELEMENTS) + 1 + (_MAX_DEGREE + 1) + 1 + 1 + len(_HYBRIDISATIONS) + 1 + 1 + 5
+#: Column of ``x`` that is 1 for hydrogen atoms (the first slot of the element one-hot).
+HYDROGEN_FEATURE = _ELEMENTS.index("H")
 #: Size of ``bond_attr``: bond type (single, double, triple, aromatic), conjugated, in ring.
 BOND_FEATURES = len(_BOND_TYPES) + 2
 

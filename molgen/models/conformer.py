@@ -45,7 +45,12 @@ from torch_geometric.utils import scatter
 from equivariant.conv import TensorProductConv
 from equivariant.embeddings import RadialEmbedding, sinusoidal_embedding
 from equivariant.graphs import radius_graph
-from molgen.chem.molecule_graph import ATOM_FEATURES, BOND_FEATURES, molecule_graph
+from molgen.chem.molecule_graph import (
+    ATOM_FEATURES,
+    BOND_FEATURES,
+    HYDROGEN_FEATURE,
+    molecule_graph,
+)
 from molgen.diffusion.torus import TorusDiffuser
 
 __all__ = ["TorsionScoreNetwork", "TorsionScoreNetworkConfig"]
@@ -80,6 +85,11 @@ class TorsionScoreNetworkConfig:
         Pseudoscalars per bond before the final odd MLP.
     scale_by_score_norm : bool
         Multiply the output by the wrapped normal's root-mean-square score at sigma.
+    heavy_atoms : bool
+        Build the graph over heavy atoms only; hydrogens enter through each heavy atom's
+        hydrogen count feature (a torsion turns heavy atoms about heavy atoms, so its score
+        needs no hydrogen node, and a drug-like molecule has about half as many heavy atoms
+        as atoms, a quarter as many radius edges).
     """
 
     hidden_irreps: str = "32x0e + 8x1o + 8x1e + 8x0o"
@@ -93,6 +103,7 @@ class TorsionScoreNetworkConfig:
     mlp_dim: int = 64
     final_dim: int = 16
     scale_by_score_norm: bool = True
+    heavy_atoms: bool = False
 
 
 def _mlp(dim_in: int, dim_hidden: int, dim_out: int) -> nn.Sequential:
@@ -181,24 +192,32 @@ class TorsionScoreNetwork(nn.Module):
 
     def forward(self, data: Data, sigma: float | Tensor) -> Tensor:
         cfg = self.config
-        pos, n = data.pos, data.num_nodes  # [N, 3]
+        pos, x, n = data.pos, data.x, data.num_nodes  # [N, 3], [N, ATOM_FEATURES]
         batch = data.batch if data.batch is not None else pos.new_zeros(n, dtype=torch.long)
         num_graphs = int(data.num_graphs) if isinstance(data, Batch) else 1
+        bonds, torsions = data.bond_index, data.torsion_index
+        bond_features = data.bond_attr
+        if cfg.heavy_atoms:
+            heavy = x[:, HYDROGEN_FEATURE] == 0  # [N]
+            new_index = torch.cumsum(heavy, 0) - 1  # old atom -> heavy atom index
+            kept = heavy[bonds[0]] & heavy[bonds[1]]
+            bonds, bond_features = new_index[bonds[:, kept]], bond_features[kept]
+            torsions = new_index[torsions]  # rotatable torsions are heavy-atom quadruples
+            pos, x, batch, n = pos[heavy], x[heavy], batch[heavy], int(heavy.sum())
         sigma = torch.as_tensor(sigma, dtype=pos.dtype, device=pos.device).expand(num_graphs)
         time = sinusoidal_embedding(torch.log(sigma), cfg.time_dim, max_period=100.0, scale=4.0)
-        h = self.node_embedding(torch.cat([data.x, time[batch]], -1))  # [N, S]
+        h = self.node_embedding(torch.cat([x, time[batch]], -1))  # [N, S]
 
         # Edges: bonds U radius graph, deduplicated (the order is irrelevant to the layers).
         radius_edges = radius_graph(pos, cfg.radius, batch)
-        bonds = data.bond_index
         keys, inverse = torch.unique(
             torch.cat([bonds[0] * n + bonds[1], radius_edges[0] * n + radius_edges[1]]),
             return_inverse=True,
         )
         edge_index = torch.stack([keys // n, keys % n])  # [2, E]
-        bond_attr = data.bond_attr.new_zeros(len(keys), BOND_FEATURES + 1)
+        bond_attr = bond_features.new_zeros(len(keys), BOND_FEATURES + 1)
         bond_attr[inverse[: bonds.shape[1]]] = torch.cat(
-            [data.bond_attr, data.bond_attr.new_ones(bonds.shape[1], 1)], -1
+            [bond_features, bond_features.new_ones(bonds.shape[1], 1)], -1
         )
         vec = pos[edge_index[0]] - pos[edge_index[1]]  # [E, 3]
         edge_sh = o3.spherical_harmonics(self.irreps_sh, vec, True, normalization="component")
@@ -208,7 +227,7 @@ class TorsionScoreNetwork(nn.Module):
         for layer in self.layers:
             h = layer(h, edge_index, edge_sh, edge_scalars)  # [N, hidden.dim]
 
-        return self._bond_scores(h, pos, batch, data.torsion_index, sigma)
+        return self._bond_scores(h, pos, batch, torsions, sigma)
 
     def _bond_scores(
         self, h: Tensor, pos: Tensor, batch: Tensor, torsions: Tensor, sigma: Tensor

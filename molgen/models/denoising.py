@@ -19,11 +19,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from molgen.chem.torsion_graph import batch_side_mask
+from molgen.chem.torsion_graph import turn_batch_torsions
 from molgen.diffusion.r3 import R3Diffuser
 from molgen.diffusion.torus import TorusDiffuser
 from molgen.geometry import center
-from molgen.geometry.torsions import apply_torsion_changes
 
 __all__ = ["LENGTH_UNIT", "edm_weight", "frame_errors", "perturb_torsions", "torsion_errors"]
 
@@ -94,7 +93,7 @@ def perturb_torsions(
     sigma_t = sigma[batch.batch[torsions[:, 1]]]  # [T]
     delta = TorusDiffuser.sample(sigma_t, len(torsions), generator=generator)
     noisy = batch.clone()
-    noisy.pos = apply_torsion_changes(batch.pos, torsions, batch_side_mask(batch), delta)
+    noisy.pos = turn_batch_torsions(batch, batch.pos, delta)
     return noisy, delta, sigma_t
 
 

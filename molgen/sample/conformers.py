@@ -13,13 +13,14 @@ probability-flow ODE) from :math:`t = 1` (:math:`\sigma_{\max}`) to :math:`t = 0
 (:math:`\sigma_{\min}`) on an even time grid, i.e. log-spaced :math:`\sigma`, with the
 network's torsion scores. All conformers of all molecules are batched together
 (torch-geometric ``Batch``, ``batch_size`` conformers per network call); each step turns
-every torsion of the batch at once (:func:`~molgen.geometry.torsions.apply_torsion_changes`
-with a block-diagonal side mask).
+every torsion of the batch (:func:`~molgen.chem.torsion_graph.turn_batch_torsions`, one
+round per torsion of the most flexible molecule).
 
 Then optionally MMFF94 relaxation, and every conformer goes through
 :func:`molgen.checks.check_conformers` against the input (stereo preserved, no clashes,
-bond geometry). Failing conformers are regenerated from new seeds up to ``max_resamples``
-times, and finally replaced by seed conformers that pass. Molecules without a rotatable bond
+bond geometry). Failing conformers are first MMFF94-minimised and kept if they then pass;
+those still failing are regenerated from new seeds up to ``max_resamples`` times, and
+finally replaced by seed conformers that pass. Molecules without a rotatable bond
 get their seed conformers. A molecule that cannot be embedded yields an error in its
 :class:`ConformerResult`; the others go on. Coordinates in Angstrom, angles in radians.
 """
@@ -41,16 +42,11 @@ from torch_geometric.data import Batch
 
 from molgen.checks.molecule import check_conformers
 from molgen.chem.conformers import seed_conformers
-from molgen.chem.torsion_graph import TorsionGraph, batch_side_mask, torsion_graph
+from molgen.chem.torsion_graph import TorsionGraph, torsion_graph, turn_batch_torsions
 from molgen.devices import resolve_device
 from molgen.diffusion.torus import TorusDiffuser, wrap_angle
 from molgen.errors import InputError
-from molgen.geometry.torsions import (
-    apply_torsion_changes,
-    rotatable_bonds,
-    rotating_side,
-    torsion_angles,
-)
+from molgen.geometry.torsions import rotatable_bonds, rotating_side, torsion_angles
 from molgen.io.molecules import read_smiles, smiles_lines, write_sdf
 from molgen.sample.config import ConformerSamplerConfig, with_settings
 from molgen.seeding import mix_seed
@@ -75,7 +71,8 @@ class ConformerResult:
 
     ``mol`` has ``num`` conformers (ids ``0..num-1``, Angstrom) and the input's hydrogen
     convention; ``checks`` holds one :func:`molgen.checks.check_conformers` record per
-    conformer; ``replaced`` counts conformers regenerated after failing a check; ``method``
+    conformer; ``repaired`` counts conformers that failed a check and pass after MMFF94
+    minimisation, ``replaced`` those regenerated after failing a check; ``method``
     is ``"diffusion"`` or ``"seed"`` (no rotatable bond); ``dropped_fragments`` holds the
     SMILES of the fragments left out of a salt or solvate (:func:`largest_fragment`).
     """
@@ -85,6 +82,7 @@ class ConformerResult:
     mol: Chem.Mol | None = None
     error: str | None = None
     checks: list[dict] = field(default_factory=list)
+    repaired: int = 0
     replaced: int = 0
     method: str = ""
     dropped_fragments: list[str] = field(default_factory=list)
@@ -160,13 +158,11 @@ class _Sampler:
         """Reverse diffusion of one batch; positions ``[N, 3]`` (float64, Angstrom)."""
         batch = Batch.from_data_list(graphs).to(self.device)
         batch.x, batch.bond_attr = batch.x.to(self.dtype), batch.bond_attr.to(self.dtype)
-        pos, quads, mask = batch.pos.double(), batch.torsion_index, batch_side_mask(batch)
+        pos, quads = batch.pos.double(), batch.torsion_index
         prior = self.diffuser.sample_prior(
             len(quads), torch.float64, self.device, self.generator
         )  # [T]
-        pos = apply_torsion_changes(
-            pos, quads, mask, wrap_angle(prior - torsion_angles(pos, quads))
-        )
+        pos = turn_batch_torsions(batch, pos, wrap_angle(prior - torsion_angles(pos, quads)))
         times = torch.linspace(1.0, 0.0, self.config.steps + 1, dtype=torch.float64).tolist()
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             batch.pos = pos.to(self.dtype)
@@ -175,7 +171,7 @@ class _Sampler:
             new = self.diffuser.reverse_step(
                 theta, score, t, t - t_next, generator=self.generator, ode=self.config.ode
             )
-            pos = apply_torsion_changes(pos, quads, mask, wrap_angle(new - theta))
+            pos = turn_batch_torsions(batch, pos, wrap_angle(new - theta))
             self.bar.advance("diffusion")
         return pos.cpu().numpy()
 
@@ -307,6 +303,7 @@ def sample_conformers(
                 continue
             outputs[i] = value
             results[i].checks = check_conformers(value, reference=mols[i])
+            _repair(value, results[i], mols[i])
         for round_ in range(1, config.max_resamples + 2):
             bad = {i: _failing(results[i].checks) for i in outputs}
             bad = {i: ids for i, ids in bad.items() if ids}
@@ -339,6 +336,28 @@ def sample_conformers(
         has_hs = any(atom.GetAtomicNum() == 1 for atom in mols[i].GetAtoms())
         results[i].mol = mol if has_hs else Chem.RemoveHs(mol)
     return results
+
+
+def _repair(mol: Chem.Mol, result: ConformerResult, reference: Chem.Mol) -> None:
+    """MMFF94-minimise the conformers of ``mol`` that fail a check (in place); those that then
+    pass are kept, with their new check records. A clash after diffusion is mostly two
+    groups turned into each other, which a local minimisation separates at a fraction of
+    the cost of diffusing new conformers."""
+    failing = _failing(result.checks)
+    if not failing:
+        return
+    work = Chem.Mol(mol)
+    work.RemoveAllConformers()
+    for k in failing:
+        work.AddConformer(Chem.Conformer(mol.GetConformer(k)), assignId=True)
+    mmff_relax(work)
+    for source, (k, record) in enumerate(
+        zip(failing, check_conformers(work, reference=reference), strict=True)
+    ):
+        if record["checks_passed"]:
+            _set_positions(mol, k, work.GetConformer(source).GetPositions())
+            result.checks[k] = {**record, "conformer_id": k}
+            result.repaired += 1
 
 
 def _plain_seeds(mol: Chem.Mol, count: int, seed: int) -> Chem.Mol | str:

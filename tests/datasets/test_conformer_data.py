@@ -1,13 +1,13 @@
-"""Conformer training items: DFT torsions on seed local structure; batched side masks."""
+"""Conformer training items: DFT torsions on seed local structure; batched torsion turns."""
 
 from __future__ import annotations
 
 import torch
 
-from molgen.chem.torsion_graph import batch_side_mask, torsion_graph
+from molgen.chem.torsion_graph import torsion_graph, turn_batch_torsions
 from molgen.datasets.conformer_data import ConformerDataset, collate_conformers
 from molgen.datasets.qm9 import QM9Molecules
-from molgen.geometry.torsions import rotating_side, torsion_angles
+from molgen.geometry.torsions import apply_torsion_changes, rotating_side, torsion_angles
 from tests.conftest import DATA_DIR
 
 
@@ -31,12 +31,26 @@ def test_item_has_dft_torsions_on_seed_bond_lengths():
         assert gap.abs().max() > 1e-3  # ETKDG local geometry, not the DFT one
 
 
-def test_batched_side_mask_is_block_diagonal_of_the_molecule_masks():
-    """batch_side_mask of a batch equals the per-molecule rotating_side masks on the diagonal."""
+def test_batch_turn_equals_each_molecule_turned_alone():
+    """turn_batch_torsions of a batch moves every molecule as apply_torsion_changes does on
+    that molecule alone (its own side mask), and changes each torsion by its delta."""
     mols = _molecules()
     dataset = ConformerDataset(mols, local_structure="reference")
-    batch = collate_conformers([dataset[k] for k in range(4)])
-    expected = torch.block_diag(
-        *[rotating_side(mols[dataset.source_index[k]], dataset[k].torsion_index) for k in range(4)]
-    )
-    assert torch.equal(batch_side_mask(batch), expected.bool())
+    items = [dataset[k] for k in range(6)]
+    batch = collate_conformers(items)
+    pos = batch.pos.double()
+    delta = torch.linspace(-3.0, 3.0, len(batch.torsion_index), dtype=torch.float64)
+    turned = turn_batch_torsions(batch, pos, delta)
+    start_atom = start_torsion = 0
+    for k, item in enumerate(items):
+        n, t = item.num_nodes, len(item.torsion_index)
+        mask = rotating_side(mols[dataset.source_index[k]], item.torsion_index)
+        alone = apply_torsion_changes(
+            item.pos.double(), item.torsion_index, mask, delta[start_torsion : start_torsion + t]
+        )
+        assert torch.allclose(turned[start_atom : start_atom + n], alone, atol=1e-9)
+        start_atom, start_torsion = start_atom + n, start_torsion + t
+    change = torsion_angles(turned, batch.torsion_index) - torsion_angles(pos, batch.torsion_index)
+    wrapped = torch.remainder(change - delta + torch.pi, 2 * torch.pi) - torch.pi
+    assert wrapped.abs().max() < 1e-9
+    assert (turned - pos).abs().max() > 0.5  # the turns moved atoms

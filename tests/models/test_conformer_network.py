@@ -13,7 +13,7 @@ from torch_geometric.data import Batch
 
 from equivariant.dtype import default_dtype
 from equivariant.testing import assert_equivariant
-from molgen.chem.molecule_graph import molecule_graph
+from molgen.chem.molecule_graph import HYDROGEN_FEATURE, molecule_graph
 from molgen.diffusion.torus import TorusDiffuser
 from molgen.geometry.torsions import rotatable_bonds
 from molgen.models.conformer import TorsionScoreNetwork, TorsionScoreNetworkConfig
@@ -189,3 +189,45 @@ def test_checkpoint_round_trip(mols, tmp_path) -> None:
     assert TorsionScoreNetwork.from_config(dataclasses.asdict(net.config)).config == net.config
     expected = net.scores(mols["ibuprofen"], 0.2)
     torch.testing.assert_close(loaded.scores(mols["ibuprofen"], 0.2), expected, atol=0, rtol=0)
+
+
+@pytest.fixture(scope="module")
+def heavy_net() -> TorsionScoreNetwork:
+    """The default network with the heavy-atom graph, in float64."""
+    torch.manual_seed(0)
+    with default_dtype(torch.float64):
+        return TorsionScoreNetwork(TorsionScoreNetworkConfig(heavy_atoms=True)).eval()
+
+
+def test_heavy_atom_graph_ignores_hydrogen_positions(mols, nets, heavy_net) -> None:
+    """With heavy_atoms, moving every hydrogen of ibuprofen by ~1 A leaves the scores as they
+    are (1e-9); the all-atom network's scores change."""
+    batch = _batch([mols["ibuprofen"]], torch.float64)
+    hydrogens = batch.x[:, HYDROGEN_FEATURE] == 1
+    moved = batch.pos.clone()
+    moved[hydrogens] += torch.randn(int(hydrogens.sum()), 3, dtype=torch.float64)
+    for net, same in ((heavy_net, True), (nets[torch.float64], False)):
+        before, after = (_score_fn(net, batch, 0.5)(p).detach() for p in (batch.pos, moved))
+        assert torch.allclose(before, after, atol=1e-9) is same
+
+
+def test_heavy_atom_graph_equals_the_molecule_without_hydrogens(mols, heavy_net) -> None:
+    """The heavy-atom scores of a molecule with explicit Hs equal those of the same molecule
+    with its Hs removed (AddHs appends hydrogens, so heavy atoms keep their indices), in a
+    batch with other molecules at other noise levels, and they are rotation invariant."""
+    names = ["ibuprofen", "ethoxyethanol", "methyl_propanoate"]
+    with_hs = [mols[n] for n in names]
+    without = [Chem.RemoveHs(m) for m in with_hs]
+    sigmas = torch.tensor([0.1, 0.7, 2.0])
+    scores = heavy_net.scores(_batch(with_hs, torch.float64), sigmas)
+    torch.testing.assert_close(
+        scores, heavy_net.scores(_batch(without, torch.float64), sigmas), atol=1e-9, rtol=0
+    )
+    batch = _batch(with_hs, torch.float64)
+    assert_equivariant(
+        _score_fn(heavy_net, batch, 0.5),
+        [(batch.pos, "positions")],
+        "global:9x0o",
+        symmetries=("rotation", "translation", "reflection"),
+        dtype=torch.float64,
+    )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from rdkit import Chem
-from rdkit.Chem import rdForceFieldHelpers
+from rdkit.Chem import rdForceFieldHelpers, rdMolTransforms
 from torch import nn
 
 from molgen.checks.molecule import check_conformers
@@ -17,7 +17,9 @@ from molgen.geometry.torsions import rotatable_bonds, torsion_angles
 from molgen.io.molecules import read_sdf, read_smiles
 from molgen.models import TorsionScoreNetwork, TorsionScoreNetworkConfig
 from molgen.sample.conformers import (
+    ConformerResult,
     InputFailure,
+    _repair,
     molecule_seed,
     read_smiles_lenient,
     sample_conformers,
@@ -164,3 +166,21 @@ def test_seed_that_mmff_breaks_keeps_its_embedding(model):
     assert not any(r["checks_passed"] for r in check_conformers(seeds, reference=mol))
     [result] = sample_conformers(model, [mol], NUM, steps=3, progress=False)
     assert all(record["checks_passed"] for record in result.checks)
+
+
+def test_clashing_conformer_is_repaired_by_mmff_and_the_others_are_left_alone():
+    """Tetraethylene glycol with every torsion eclipsed (0) folds onto itself and fails the
+    clash check; the repair step MMFF94-minimises only that conformer, which then passes and
+    is counted, and leaves the passing one as it was."""
+    mol = read_smiles("OCCOCCOCCOCCO", "tetraethylene_glycol")
+    clashing = seed_conformers(mol, 2, molecule_seed(0, 0))
+    for quad in rotatable_bonds(clashing).tolist():
+        rdMolTransforms.SetDihedralRad(clashing.GetConformer(1), *quad, 0.0)
+    result = ConformerResult(0, "peg", checks=check_conformers(clashing, reference=mol))
+    assert [r["failed_checks"] for r in result.checks] == [[], ["internal_clash"]]
+    untouched = clashing.GetConformer(0).GetPositions()
+    _repair(clashing, result, mol)
+    assert result.repaired == 1
+    assert all(r["checks_passed"] for r in result.checks)
+    assert all(r["checks_passed"] for r in check_conformers(clashing, reference=mol))
+    np.testing.assert_array_equal(clashing.GetConformer(0).GetPositions(), untouched)
