@@ -8,6 +8,8 @@ twice since, on purpose (issue 22): the sampler's seed conformers are MMFF94-min
 the torsion model, which changes every conformer; and conformers failing a check are
 MMFF94-minimised before any is regenerated (one of the six), while the batched torsion turn
 changed the others by at most 2e-7 A (float32 network inputs of reordered sums).
+``backbones.npz`` was re-recorded once, on purpose (issue 20): idealisation restrains a
+twisted peptide as trans without its flanking phi/psi, which moves both 20-step samples.
 """
 
 from __future__ import annotations

@@ -197,6 +197,17 @@ def _sample_batch(
     out = model.scores(
         frames.rotations, frames.translations, time, mask, self_cond, None, ss, generator
     )
+    if guide.motif is not None:
+        for _ in range(config.motif_harmonize_steps):
+            frames = replace_motif(Frames(out["R0"], out["x0"], mask), guide.motif, diffuser,
+                                   times[-1], generator)  # fmt: skip
+            if model.config.self_condition:
+                self_cond = out["x0"]
+            out = model.scores(
+                frames.rotations, frames.translations, time, mask, self_cond, None, ss, generator
+            )
+            if on_step is not None:
+                on_step()
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])  # [B, L]
     atoms = backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask)
     fixed, ca_rmsd = None, None
@@ -318,7 +329,9 @@ def sample_backbones(
 
     results: list[SampledBackbone] = []
     with Progress(disable=not progress, transient=False) as bar:
-        task = bar.add_task("sampling backbones", total=len(batches) * step_count(config))
+        motif = conditioning is not None and conditioning.motif is not None
+        calls = step_count(config) + (config.motif_harmonize_steps if motif else 0)
+        task = bar.add_task("sampling backbones", total=len(batches) * calls)
         for chunk in batches:
             atoms, ca_rmsd = _sample_batch(
                 model, [job.length for job in chunk], config, generator, device,

@@ -15,21 +15,22 @@ sample are joined by peptide bonds that are off by tenths of an Angstrom.
 with restraint pairs, per residue, N-CA and CA-C (bonds) and N...C (the angle N-CA-C as a
 1-3 distance), and per peptide between consecutive present residues, C-N(+1) (bond),
 CA...N(+1), C...CA(+1) and O...N(+1) (the angles CA-C-N, C-N-CA and O-C-N) and CA...CA(+1)
-of a planar peptide, trans (3.82 A) or cis (2.80 A) as the input's :math:`\omega` is nearer
-180 or 0 degrees. Targets and widths are Engh & Huber (2001) means and standard deviations
-(:mod:`molgen.checks.bonds`); a 1-3 distance :math:`d` across an angle :math:`\gamma`
-between bonds :math:`a, b` gets :math:`d_0^2 = a^2 + b^2 - 2ab\cos\gamma` and width
-:math:`s = ab\sin\gamma\,s_\gamma / d_0`. The tether to the input (:math:`s_{pos}` = 0.2 A)
-keeps the fold; the dihedral term (:math:`s_\theta` = 5 deg) keeps the input's
-:math:`\phi, \psi`; the last term pushes backbone atoms (N, CA, C and O, O rebuilt from
-the current atoms as below) of residues >= 3 apart to at least
-:math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A closer, for
-hydrogen bonds; :func:`molgen.checks.clashes.clash_limits`), :math:`s_c` = 0.05 A, over the
-residue pairs among each CA's 16 nearest, found once in the input (CA...CA: 3.15 A). The
-O...N(+1) term holds O-C-N, which pushing O would otherwise bend. What each term was
-measured to do: the backbone model card (``molgen/weights/backbone/MODEL_CARD.md``,
-"Sampler settings"). O is then rebuilt in the plane of CA, C, N(+1) (or, without a
-successor, at the input's
+of a planar peptide, cis (2.80 A) where the input's :math:`|\omega|` is under 30 degrees
+(the check's cis peptides) and its CA-CA under 3.4 A, trans (3.82 A) otherwise. Targets and
+widths are Engh & Huber (2001) means and standard deviations (:mod:`molgen.checks.bonds`); a
+1-3 distance :math:`d` across an angle :math:`\gamma` between bonds :math:`a, b` gets
+:math:`d_0^2 = a^2 + b^2 - 2ab\cos\gamma` and width :math:`s = ab\sin\gamma\,s_\gamma /
+d_0`. The tether to the input (:math:`s_{pos}` = 0.2 A) keeps the fold; the dihedral term
+(:math:`s_\theta` = 5 deg) keeps the input's :math:`\phi, \psi` (not across a twisted input
+peptide, :math:`|\omega|` 30-150 degrees or a cis-like omega at a trans CA-CA, whose
+flanking :math:`\phi, \psi` are artefacts); the last term pushes backbone atoms (N, CA, C
+and O, O rebuilt from the current atoms as below) of residues >= 3 apart to at least
+:math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A closer, for hydrogen
+bonds; :func:`molgen.checks.clashes.clash_limits`), :math:`s_c` = 0.05 A, over the residue
+pairs among each CA's 16 nearest, found once in the input (CA...CA: 3.15 A). The O...N(+1)
+term holds O-C-N, which pushing O would otherwise bend. What each term was measured to do:
+the backbone model card (``molgen/weights/backbone/MODEL_CARD.md``, "Sampler settings"). O
+is then rebuilt in the plane of CA, C, N(+1) (or, without a successor, at the input's
 N-CA-C-O dihedral).
 
 Acts on bare, batched, masked backbones (no side chains or hydrogens needed); minimised with
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from molgen.checks.backbone import CIS_OMEGA
 from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS
 from molgen.checks.clashes import clash_limits
 from molgen.geometry import (
@@ -69,6 +71,9 @@ CONTACT_SIGMA = 0.05
 #: as strongly as the others (the joints of a placed motif).
 JUNCTION_REACH = 4
 JUNCTION_TETHER = 0.02
+#: An input peptide is cis only with a CA(i)-CA(i+1) under this (Angstrom; val chains' cis
+#: peptides: 2.73-3.33 A, trans 3.8 A).
+CIS_CA_CA_LIMIT = 3.4
 #: Width of the CA(i)-CA(i+1) restraint that keeps peptides planar (Angstrom).
 CA_CA_SIGMA = 0.05
 
@@ -170,9 +175,10 @@ def _targets(start: Tensor, mask: Tensor) -> _Targets:
     terminal_psi = dihedral(start[:, :, N], start[:, :, CA], start[:, :, C], start[:, :, O])
     pairs = nonlocal_ca_pairs(start[:, :, CA], mask)
     contact = torch.as_tensor(clash_limits(CONTACT_OVERLAP), dtype=start.dtype, device=start.device)
+    ca_ca, planar = _peptide_targets(start)
     return _Targets(
-        start[:, :, :3], mask, _peptide_ca_ca(start), phi, psi, terminal_psi - math.pi, pairs,
-        contact, filler,
+        start[:, :, :3], mask, ca_ca, phi, psi, terminal_psi - math.pi, pairs, contact, filler,
+        planar.to(start.dtype),
     )  # fmt: skip
 
 
@@ -218,11 +224,21 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     return energy + 0.5 * overlap.square().sum()
 
 
-def _peptide_ca_ca(atoms: Tensor) -> Tensor:
-    """Target CA(i)-CA(i+1) ``[B, L-1]``: cis where the input's omega is under 90 degrees."""
+def _peptide_targets(atoms: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Target CA(i)-CA(i+1) ``[B, L-1]`` and whether each input peptide is planar (bool).
+
+    Cis where the input peptide is one: :math:`|\omega|` under the check's ``CIS_OMEGA``
+    (30 degrees) and CA-CA under ``CIS_CA_CA_LIMIT``; trans otherwise. Planar: cis, or
+    :math:`|\omega|` within ``CIS_OMEGA`` of 180 degrees. A sample's other peptides are
+    twisted (:math:`|\omega|` 30-150 degrees, or a cis-like omega at a trans CA-CA); their
+    flanking phi/psi are artefacts, and held they stop the peptide short of planar, at a CA-CA
+    near 3.0-3.4 A that the check reads as a too-short trans peptide."""
     _, _, omega = backbone_dihedrals(atoms)
-    cis = omega[:, :-1].abs() < math.pi / 2
-    return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype)
+    size = omega[:, :-1].abs()
+    ca_ca = (atoms[:, 1:, CA] - atoms[:, :-1, CA]).norm(dim=-1)
+    cis = (size < CIS_OMEGA) & (ca_ca < CIS_CA_CA_LIMIT)
+    planar = cis | (size > math.pi - CIS_OMEGA)
+    return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype), planar
 
 
 def idealize_backbone(
@@ -256,7 +272,7 @@ def idealize_backbone(
         # its input geometry is an artifact of placing the fixed atoms.
         junction = fixed[:, 1:] ^ fixed[:, :-1]
         targets.ca_ca = torch.where(junction, TRANS_CA_CA, targets.ca_ca)
-        targets.turn_weight = (~junction).to(start.dtype)
+        targets.turn_weight = targets.turn_weight * (~junction).to(start.dtype)
         targets.fixed, targets.fixed_o = fixed, start[:, :, O]
         near = (
             torch.nn.functional.max_pool1d(

@@ -174,3 +174,43 @@ def test_fixed_residues_do_not_move(val_backbones):
     assert (out[0, :10] - noisy[0, :10]).abs().max() > 0.01
     record = check_backbone(out[0].numpy())
     assert record["bond_length_outlier_fraction"] <= MAX_BOND_LENGTH_OUTLIER_FRACTION
+
+
+def _turn_downstream(atoms: np.ndarray, k: int, angle: float) -> np.ndarray:
+    """Residues after ``k`` turned by ``angle`` (radians) about the peptide bond C(k)-N(k+1),
+    which changes omega(k) by that angle and nothing else."""
+    out = atoms.copy()
+    origin = atoms[k, 2]
+    axis = atoms[k + 1, 0] - origin
+    turn = rotvec_to_matrix(torch.tensor(axis / np.linalg.norm(axis) * angle)).numpy()
+    out[k + 1 :] = (atoms[k + 1 :] - origin) @ turn.T + origin
+    return out
+
+
+def test_twisted_and_cis_like_peptides_get_trans_targets_without_phi_psi(val_backbones):
+    """On a real chain every peptide is planar and keeps its cis/trans target; a peptide
+    twisted to omega ~ 100 degrees, or set cis (omega ~ 10) and then pulled to a trans CA-CA,
+    is restrained trans and loses its flanking phi/psi terms; a genuine cis one stays cis."""
+    chain = val_backbones[0].astype(np.float64)
+    k = len(chain) // 2
+
+    def targets(atoms: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        ca_ca, planar = idealize._peptide_targets(torch.tensor(atoms)[None])
+        return ca_ca[0], planar[0]
+
+    ca_ca, planar = targets(chain)
+    is_cis = np.isclose(ca_ca.numpy(), CIS_CA_CA)
+    assert planar.all() and is_cis.sum() == check_backbone(chain)["n_cis_peptides"]
+    assert not is_cis[k]
+    omega = float(backbone_dihedrals(torch.tensor(chain)[None])[2][0, k])
+    twisted = _turn_downstream(chain, k, math.radians(100.0) - omega)
+    cis = _turn_downstream(chain, k, math.radians(10.0) - omega)
+    stretched = cis.copy()
+    step = cis[k + 1, 1] - cis[k, 1]
+    stretched[k + 1 :] += step / np.linalg.norm(step) * (4.0 - np.linalg.norm(step))
+    for atoms, want_cis, want_planar in ((twisted, False, False), (cis, True, True),
+                                         (stretched, False, False)):  # fmt: skip
+        ca_ca, planar = targets(atoms)
+        assert bool(planar[k]) is want_planar and planar.sum() == len(planar) - (not want_planar)
+        assert float(ca_ca[k]) == pytest.approx(CIS_CA_CA if want_cis else TRANS_CA_CA)
+        assert np.isclose(ca_ca.numpy(), CIS_CA_CA).sum() == is_cis.sum() + want_cis
