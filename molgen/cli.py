@@ -117,6 +117,13 @@ def sample_backbone_command(
         float | None,
         typer.Option(help="Partial diffusion: noise --input to this time in (0, 1], denoise."),
     ] = _B.partial_t,
+    motif_harmonize_steps: Annotated[
+        int,
+        typer.Option(
+            help="With a motif: network calls at the last time, each on the previous estimate "
+            "with the motif put back, so scaffold and motif agree (see the model card)."
+        ),
+    ] = _B.motif_harmonize_steps,
     ss: Annotated[
         list[str] | None,
         typer.Option(
@@ -195,7 +202,7 @@ def sample_backbone_command(
         idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
         batch_size=batch_size, contig=contig, motif=None if motif is None else str(motif),
         length_range=length_range, input=None if input_file is None else str(input_file),
-        partial_t=partial_t,
+        partial_t=partial_t, motif_harmonize_steps=motif_harmonize_steps,
     )  # fmt: skip
     summary = run_backbone_sampling(config, out, overwrite=overwrite, progress=not quiet)
     if summary is not None and not quiet:

@@ -34,6 +34,8 @@ def _check_conditioning(config: BackboneSamplerConfig) -> None:
         raise InputError("--motif needs --contig")
     if config.input is None and config.partial_t is not None:
         raise InputError("--partial-t needs --input (the backbone to diversify)")
+    if (calls := config.motif_harmonize_steps) < 0:
+        raise InputError(f"--motif-harmonize-steps must be >= 0, got {calls}")
     if config.lengths or config.blueprints:
         option = "--contig" if config.contig is not None else "--input"
         raise InputError(f"{option} sets the chain length: no plain lengths, --ss or --ss-file")

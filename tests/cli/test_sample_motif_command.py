@@ -120,6 +120,8 @@ def test_plain_integer_lengths_still_work(tiny_model, tmp_path):
      (["--input", str(EXAMPLE), "--partial-t", "1.5"], "--partial-t must be in (0, 1]"),
      (["--input", str(EXAMPLE), "--partial-t", "nan"], "--partial-t must be in (0, 1]"),
      (["--partial-t", "0.3", "--length", "20"], "--partial-t needs --input"),
+     (["--contig", "5/A1-5/5", "--motif", str(EXAMPLE), "--motif-harmonize-steps", "-1"],
+      "--motif-harmonize-steps must be >= 0"),
      (["--input", str(EXAMPLE), "--partial-t", "0.3", "--length", "20"], "sets the chain"),
      (["--input", str(EXAMPLE), "--partial-t", "0.3", "--contig", "5/A1-5"],
       "motif residues only"),
