@@ -6,7 +6,11 @@ motif's own frames noised to :math:`t` by the forward marginal (the motif alone,
 its CA centroid), rigidly superposed (Kabsch on CA) onto where those residues are now, so the
 motif's global pose follows the scaffold and the network sees a state consistent with the
 noise level. It needs nothing from the network, so any frame model works, including one
-trained without motif conditioning. At the end the network's final motif CA is compared with
+trained without motif conditioning. After the last step, ``motif_harmonize_steps`` more
+network calls at the final time each take the previous clean estimate with the motif frames
+put back (the same replacement) as their state: a fixed-point iteration of the denoiser that
+moves the scaffold into agreement with the motif (the network's own motif drifts less from
+the input with every call). At the end the network's final motif CA is compared with
 the input motif (:func:`motif_ca_rmsd`, after superposition) and the exact input motif atoms
 are put in its place (:func:`place_motif`), with the free neighbour of each motif end rebuilt
 across an ideal trans peptide (:func:`join_motif`); idealisation then holds the motif fixed.
