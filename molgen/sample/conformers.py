@@ -376,7 +376,7 @@ def _relax_seeds(seeded: Chem.Mol, reference: Chem.Mol) -> None:
     rings, and can invert a strained centre: 11 of 3,000 QM9 val seeds)."""
     embedded = [conf.GetPositions() for conf in seeded.GetConformers()]
     before = check_conformers(seeded, reference=reference)
-    _relax(seeded, "mmff")
+    mmff_relax(seeded)
     after = check_conformers(seeded, reference=reference)
     for conf_id, (old, new) in enumerate(zip(before, after, strict=True)):
         if old["checks_passed"] and not new["checks_passed"]:

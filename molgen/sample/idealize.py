@@ -235,7 +235,7 @@ def _peptide_targets(atoms: Tensor) -> tuple[Tensor, Tensor]:
     near 3.0-3.4 A that the check reads as a too-short trans peptide."""
     _, _, omega = backbone_dihedrals(atoms)
     size = omega[:, :-1].abs()
-    ca_ca = (atoms[:, 1:, CA] - atoms[:, :-1, CA]).norm(dim=-1)
+    ca_ca = _distance(atoms[:, :-1, CA], atoms[:, 1:, CA])
     cis = (size < CIS_OMEGA) & (ca_ca < CIS_CA_CA_LIMIT)
     planar = cis | (size > math.pi - CIS_OMEGA)
     return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype), planar
