@@ -53,24 +53,28 @@ from molgen.train.checkpointing import (
 from molgen.train.ema import EMA
 from molgen.train.metric_log import MetricLogger
 
-__all__ = ["LossFn", "TrainConfig", "Trainer", "move_to_device"]
+__all__ = ["LossFn", "TrainConfig", "Trainer", "lr_factor", "move_to_device"]
 
 LossFn = Callable[[nn.Module, Any, torch.Generator], tuple[Tensor, Mapping[str, float]]]
 
 
 @dataclass
 class TrainConfig:
-    """Optimisation settings shared by every trainer.
+    r"""Optimisation settings shared by every trainer.
 
     AdamW (``lr``, ``weight_decay``, ``betas``, ``eps``) with linear warm-up over
-    ``warmup_steps``; gradients clipped to global norm ``grad_clip`` (None: no clipping); EMA
-    decay ``ema_decay``; ``max_steps`` optimiser steps; a CSV row every ``log_every`` steps and
-    a checkpoint every ``checkpoint_every`` steps (and at the end); ``seed`` for every random
-    draw; ``device`` ``"auto"``, ``"cpu"`` or ``"cuda"``; ``find_unused_parameters`` for DDP
-    when the loss leaves some parameters without gradient; ``init_weights`` a molgen model
-    folder or bundled name (:func:`molgen.models.load`) whose tensors start a fresh run
-    (parameters it lacks, e.g. layers added to a trained network, keep their initialisation;
-    ignored when resuming).
+    ``warmup_steps`` and, from step ``decay_start`` (None: never), a cosine decay of the rate
+    to 0 at ``max_steps``: :math:`\eta(s) = \eta\,\tfrac12\big(1 + \cos(\pi\,
+    \frac{s - s_0}{s_{\max} - s_0})\big)` (a run finished at a constant rate can be resumed
+    with a larger ``max_steps`` and ``decay_start`` at its last step). Gradients clipped to
+    global norm ``grad_clip`` (None: no clipping); EMA decay ``ema_decay``; ``max_steps``
+    optimiser steps; a CSV row every ``log_every`` steps and a checkpoint every
+    ``checkpoint_every`` steps (and at the end); ``seed`` for every random draw; ``device``
+    ``"auto"``, ``"cpu"`` or ``"cuda"``; ``find_unused_parameters`` for DDP when the loss
+    leaves some parameters without gradient; ``init_weights`` a molgen model folder or
+    bundled name (:func:`molgen.models.load`) whose tensors start a fresh run (parameters it
+    lacks, e.g. layers added to a trained network, keep their initialisation; ignored when
+    resuming).
     """
 
     lr: float = 1e-4
@@ -80,6 +84,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     ema_decay: float = 0.999
     warmup_steps: int = 0
+    decay_start: int | None = None
     max_steps: int = 10_000
     checkpoint_every: int = 1_000
     log_every: int = 50
@@ -104,6 +109,17 @@ class TrainConfig:
         if "betas" in values:
             values["betas"] = tuple(float(b) for b in values["betas"])
         return cls(**values)
+
+
+def lr_factor(config: TrainConfig, step: int) -> float:
+    """Multiplier of ``config.lr`` after ``step`` optimiser steps (:class:`TrainConfig`)."""
+    warmup = max(config.warmup_steps, 0)
+    factor = min(1.0, (step + 1) / warmup) if warmup else 1.0
+    start = config.decay_start
+    if start is not None and step > start:
+        progress = min(1.0, (step - start) / max(config.max_steps - start, 1))
+        factor *= 0.5 * (1.0 + math.cos(math.pi * progress))
+    return factor
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
@@ -163,9 +179,8 @@ class Trainer:
             eps=config.eps,
             weight_decay=config.weight_decay,
         )
-        warmup = max(config.warmup_steps, 0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min(1.0, (s + 1) / warmup) if warmup else 1.0
+            self.optimizer, lambda s: lr_factor(config, s)
         )
         self.ema = EMA(self.model, config.ema_decay)
         self.generator = torch.Generator(device=self.device)
@@ -209,11 +224,11 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         # The configuration's learning rate wins over the saved one (e.g. a lower rate to
-        # finish a run); the warm-up factor of the saved step still applies.
+        # finish a run); the schedule's factor at the saved step still applies.
         self.scheduler.base_lrs = [self.config.lr] * len(self.optimizer.param_groups)
-        warmup_factor = self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
+        factor = lr_factor(self.config, self.scheduler.last_epoch)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.config.lr * warmup_factor
+            group["lr"] = self.config.lr * factor
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.batch_in_epoch, self.seconds = int(state["batch_in_epoch"]), float(state["seconds"])
         saved = state["rng"][self.rank] if len(state["rng"]) == self.dist.world_size else None

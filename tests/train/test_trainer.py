@@ -227,6 +227,23 @@ def test_resume_takes_the_configured_learning_rate(tmp_path):
     assert float(read_log(tmp_path / "log.csv")[-1]["lr"]) == pytest.approx(2.5e-3)
 
 
+def test_cosine_decay_after_decay_start(tmp_path):
+    """decay_start: the logged lr is constant up to it, then follows
+    lr * (1 + cos(pi * (s - s0) / (max - s0))) / 2; a constant-rate run resumed with decay
+    continues from its last step on that curve."""
+    make_trainer(tmp_path, max_steps=4, lr=1e-2, log_every=1).fit()
+    resumed = make_trainer(tmp_path, max_steps=12, lr=1e-2, log_every=1, decay_start=4)
+    resumed.fit()
+    rows = read_log(tmp_path / "log.csv")
+    logged = {int(row["step"]): float(row["lr"]) for row in rows}
+    assert logged[3] == pytest.approx(1e-2)
+    for step in range(6, 13):
+        # the lr a row shows is the one of the step it logs (scheduler before the step)
+        expected = 0.5e-2 * (1 + np.cos(np.pi * (step - 1 - 4) / 8))
+        assert logged[step] == pytest.approx(expected, rel=1e-6), step
+    assert logged[12] < 0.05e-2 < logged[6]
+
+
 def test_warm_start_copies_saved_weights_and_keeps_new_layers(tmp_path):
     """init_weights: a fresh run of an extended FrameScoreNetwork (blueprint input, pooled
     context) starts with every tensor of the saved smaller network, its EMA equal to the
