@@ -3,8 +3,8 @@
 Usage::
 
     python scripts/bench_conformers.py [--set qm9|egfr] [--split val] [--n 300] [--k 10]
-        [--model NAME_OR_DIR] [--steps 20] [--seed 0] [--device auto] [--split-file PATH]
-        [--out FILE.json] [--quiet]
+        [--model NAME_OR_DIR] [--steps 20] [--start-time 1.0] [--seed 0] [--device auto]
+        [--split-file PATH] [--out FILE.json] [--quiet]
 
 Molecule sets:
 
@@ -185,8 +185,8 @@ def run(args: argparse.Namespace) -> dict:
 
     start = time.perf_counter()
     results = sample_conformers(
-        network, inputs, args.k, steps=args.steps, seed=args.seed, device=device,
-        progress=not args.quiet,
+        network, inputs, args.k, steps=args.steps, start_time=args.start_time, seed=args.seed,
+        device=device, progress=not args.quiet,
     )  # fmt: skip
     molgen_s = time.perf_counter() - start
     molgen_mmff, mmff_s = relaxed_copies([r.mol for r in results])
@@ -209,7 +209,8 @@ def run(args: argparse.Namespace) -> dict:
     report["molgen"]["errors"] = [r.error for r in results if r.error]
     report["settings"] = {
         "set": args.set, "split": args.split, "n": len(references), "k": args.k,
-        "model": str(args.model), "steps": args.steps, "seed": args.seed, "device": str(device),
+        "model": str(args.model), "steps": args.steps, "start_time": args.start_time,
+        "seed": args.seed, "device": str(device),
         "threads": args.threads,
     }  # fmt: skip
     return report
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--model", default="conformer")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--start-time", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)

@@ -120,7 +120,7 @@ class BackboneSamplerConfig:
 
 @dataclass
 class ConformerSamplerConfig:
-    """How to sample conformers (:func:`molgen.sample.sample_conformers`).
+    r"""How to sample conformers (:func:`molgen.sample.sample_conformers`).
 
     Attributes
     ----------
@@ -129,7 +129,12 @@ class ConformerSamplerConfig:
     num : int
         Conformers per molecule.
     steps : int
-        Reverse diffusion steps.
+        Reverse diffusion steps of a run from :math:`t = 1`; a run from ``start_time`` takes
+        ``steps x start_time`` of them (rounded, at least 1), the same step size.
+    start_time : float
+        Diffusion time in (0, 1] the reverse run starts from: 1 draws the torsions from the
+        uniform prior; below 1 they are the seed conformer's torsions with wrapped-normal
+        noise of :math:`\sigma(t)` (partial diffusion, SDEdit-style).
     seed : int
         Seeds the embedding and the ``torch.Generator`` on the device.
     relax : {"none", "mmff"}
@@ -150,6 +155,7 @@ class ConformerSamplerConfig:
     model: str = "conformer"
     num: int = 10
     steps: int = 20
+    start_time: float = 1.0
     seed: int = 0
     relax: str = "none"
     ode: bool = False

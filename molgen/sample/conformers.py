@@ -159,11 +159,16 @@ class _Sampler:
         batch = Batch.from_data_list(graphs).to(self.device)
         batch.x, batch.bond_attr = batch.x.to(self.dtype), batch.bond_attr.to(self.dtype)
         pos, quads = batch.pos.double(), batch.torsion_index
-        prior = self.diffuser.sample_prior(
-            len(quads), torch.float64, self.device, self.generator
-        )  # [T]
-        pos = turn_batch_torsions(batch, pos, wrap_angle(prior - torsion_angles(pos, quads)))
-        times = torch.linspace(1.0, 0.0, self.config.steps + 1, dtype=torch.float64).tolist()
+        start = self.config.start_time
+        seed_torsions = torsion_angles(pos, quads)  # [T]
+        if start < 1.0:
+            first, _ = self.diffuser.sample_marginal(seed_torsions, start, self.generator)
+        else:
+            first = self.diffuser.sample_prior(
+                len(quads), torch.float64, self.device, self.generator
+            )  # [T]
+        pos = turn_batch_torsions(batch, pos, wrap_angle(first - seed_torsions))
+        times = torch.linspace(start, 0.0, self._steps() + 1, dtype=torch.float64).tolist()
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             batch.pos = pos.to(self.dtype)
             score = self.net(batch, self.diffuser.sigma(t)).double()  # [T], radian^-1
@@ -174,6 +179,10 @@ class _Sampler:
             pos = turn_batch_torsions(batch, pos, wrap_angle(new - theta))
             self.bar.advance("diffusion")
         return pos.cpu().numpy()
+
+    def _steps(self) -> int:
+        """Reverse steps of one run (:class:`ConformerSamplerConfig` ``steps``)."""
+        return max(1, round(self.config.steps * self.config.start_time))
 
     def generate(self, requests: list[tuple[int, Chem.Mol, int, int]]) -> dict[int, Chem.Mol | str]:
         """``(index, mol, count, seed)`` -> mol with Hs and ``count`` conformers, or an error."""
@@ -199,7 +208,7 @@ class _Sampler:
                 graphs.append((index, conf.GetId(), graph))
         size = self.config.batch_size
         chunks = [graphs[i : i + size] for i in range(0, len(graphs), size)]
-        self.bar.grow("diffusion", len(chunks) * self.config.steps)
+        self.bar.grow("diffusion", len(chunks) * self._steps())
         for chunk in chunks:
             pos = self._diffuse([graph for _, _, graph in chunk])
             start = 0
@@ -270,6 +279,8 @@ def sample_conformers(
         settings["num"] = num
     config = with_settings(config, ConformerSamplerConfig, settings).resolved(model)
     num, seed = config.num, config.seed
+    if not 0.0 < config.start_time <= 1.0:
+        raise ValueError(f"start_time must be in (0, 1], got {config.start_time}")
     if num < 1 or config.steps < 1 or config.batch_size < 1:
         raise ValueError(
             f"need num, steps, batch_size >= 1, got {num}, {config.steps}, {config.batch_size}"
