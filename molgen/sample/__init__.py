@@ -27,7 +27,7 @@ _EXPORTS = {
     "sample_backbones": "molgen.sample.backbone",
     "sample_conformers": "molgen.sample.conformers",
     "extract_motif": "molgen.sample.contig",
-    "time_grid": "molgen.sample.backbone",
+    "time_grid": "molgen.sample.schedule",
     "write_conformers": "molgen.sample.conformers",
 }
 

@@ -46,9 +46,10 @@ from molgen.sample.motif import (
     replace_motif,
 )
 from molgen.sample.restraints import restrain_ca
+from molgen.sample.schedule import scaled_steps, time_grid
 from molgen.seeding import rank_seed
 
-__all__ = ["SampledBackbone", "sample_backbones", "step_count", "time_grid"]
+__all__ = ["SampledBackbone", "sample_backbones", "step_count"]
 
 
 @dataclass
@@ -65,22 +66,13 @@ class SampledBackbone:
     motif: MotifPlacement | None = None
 
 
-def time_grid(steps: int, min_t: float = DEFAULT_MIN_T, start: float = 1.0) -> list[float]:
-    """``steps + 1`` times from ``start`` (1, or the partial-diffusion time) down to
-    ``min_t``, evenly spaced."""
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    return torch.linspace(start, min_t, steps + 1, dtype=torch.float64).tolist()
-
-
 def step_count(config: BackboneSamplerConfig) -> int:
     """Reverse steps of a run: ``steps``, or for partial diffusion ``steps`` scaled by
-    ``(partial_t - min_t) / (1 - min_t)`` (the full run's step size), at least 1."""
+    ``(partial_t - min_t) / (1 - min_t)`` (:func:`~molgen.sample.schedule.scaled_steps`)."""
     if config.partial_t is None:
         return config.steps
     min_t = DEFAULT_MIN_T if config.min_t is None else config.min_t
-    share = (config.partial_t - min_t) / (1.0 - min_t)
-    return max(1, round(config.steps * share))
+    return scaled_steps(config.steps, config.partial_t, min_t)
 
 
 @dataclass(frozen=True, order=True)

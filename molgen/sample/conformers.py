@@ -52,6 +52,7 @@ from molgen.errors import InputError
 from molgen.geometry.torsions import rotatable_bonds, rotating_side, torsion_angles
 from molgen.io.molecules import read_smiles, smiles_lines, write_sdf
 from molgen.sample.config import ConformerSamplerConfig, with_settings
+from molgen.sample.schedule import scaled_steps, time_grid
 from molgen.seeding import mix_seed
 
 __all__ = [
@@ -171,7 +172,7 @@ class _Sampler:
                 len(quads), torch.float64, self.device, self.generator
             )  # [T]
         pos = turn_batch_torsions(batch, pos, wrap_angle(first - seed_torsions))
-        times = torch.linspace(start, 0.0, self._steps() + 1, dtype=torch.float64).tolist()
+        times = time_grid(self._steps(), 0.0, start)
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             batch.pos = pos.to(self.dtype)
             score = self.net(batch, self.diffuser.sigma(t)).double()  # [T], radian^-1
@@ -185,7 +186,7 @@ class _Sampler:
 
     def _steps(self) -> int:
         """Reverse steps of one run (:class:`ConformerSamplerConfig` ``steps``)."""
-        return max(1, round(self.config.steps * self.config.start_time))
+        return scaled_steps(self.config.steps, self.config.start_time, 0.0)
 
     def generate(self, requests: list[tuple[int, Chem.Mol, int, int]]) -> dict[int, Chem.Mol | str]:
         """``(index, mol, count, seed)`` -> mol with Hs and ``count`` conformers, or an error."""
