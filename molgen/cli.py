@@ -262,7 +262,16 @@ def sample_conformers_command(
         Path | None, typer.Option("--smiles-file", help="File of 'SMILES [name]' lines.")
     ] = None,
     num: Annotated[int, typer.Option("--num", "-n", help="Conformers per molecule.")] = _C.num,
-    steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = _C.steps,
+    steps: Annotated[
+        int, typer.Option(help="Reverse-diffusion steps of a run from t = 1.")
+    ] = _C.steps,
+    start_time: Annotated[
+        float | None,
+        typer.Option(
+            help="Start time in (0, 1]: 1 from random torsions, below 1 from the seed's "
+            "noised torsions. Default: 1 up to 9 heavy atoms, else 0.3."
+        ),
+    ] = _C.start_time,
     seed: Annotated[int, typer.Option(help="Random seed.")] = _C.seed,
     relax: Annotated[str, typer.Option(help="none or mmff (MMFF94 relaxation).")] = _C.relax,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _C.device,
@@ -277,8 +286,9 @@ def sample_conformers_command(
     from molgen.sample.run import MoleculeSource, run_conformer_sampling
 
     config = ConformerSamplerConfig(
-        model=model, num=num, steps=steps, seed=seed, relax=relax, device=device
-    )
+        model=model, num=num, steps=steps, start_time=start_time, seed=seed, relax=relax,
+        device=device,
+    )  # fmt: skip
     source = MoleculeSource(smiles=smiles, sdf=sdf, smiles_file=smiles_file)
     results = run_conformer_sampling(config, source, out, overwrite=overwrite, progress=not quiet)
     failed = [r for r in results if r.error]

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/bench_conformers.py [--set qm9|egfr] [--split val] [--n 300] [--k 10]
-        [--model NAME_OR_DIR] [--steps 20] [--start-time 1.0] [--seed 0] [--device auto]
+        [--model NAME_OR_DIR] [--steps 20] [--start-time T] [--seed 0] [--device auto]
         [--split-file PATH] [--out FILE.json] [--quiet]
 
 Molecule sets:
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--model", default="conformer")
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--start-time", type=float, default=1.0)
+    parser.add_argument("--start-time", type=float, default=None, help="default: by molecule size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)

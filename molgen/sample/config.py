@@ -131,10 +131,11 @@ class ConformerSamplerConfig:
     steps : int
         Reverse diffusion steps of a run from :math:`t = 1`; a run from ``start_time`` takes
         ``steps x start_time`` of them (rounded, at least 1), the same step size.
-    start_time : float
+    start_time : float or None
         Diffusion time in (0, 1] the reverse run starts from: 1 draws the torsions from the
         uniform prior; below 1 they are the seed conformer's torsions with wrapped-normal
-        noise of :math:`\sigma(t)` (partial diffusion, SDEdit-style).
+        noise of :math:`\sigma(t)` (partial diffusion, SDEdit-style). ``None``: per molecule,
+        by size (:func:`molgen.sample.conformers.default_start_time`).
     seed : int
         Seeds the embedding and the ``torch.Generator`` on the device.
     relax : {"none", "mmff"}
@@ -155,7 +156,7 @@ class ConformerSamplerConfig:
     model: str = "conformer"
     num: int = 10
     steps: int = 20
-    start_time: float = 1.0
+    start_time: float | None = None
     seed: int = 0
     relax: str = "none"
     ode: bool = False

@@ -7,15 +7,15 @@ parameters keep their seeds, and so does a seed that the minimisation makes fail
 Torsional diffusion changes only torsions, so the seeds fix bond lengths, angles, rings and
 stereo: force-field local structure is closer to the DFT geometry than ETKDG's (QM9 val, 300
 molecules: rigid molecules 0.089 A min-RMSD with relaxed seeds against 0.115 without; model
-card). Then their rotatable torsions are drawn from the uniform prior on the torus (or,
-with ``start_time`` below 1, the seed's own torsions noised to :math:`\sigma(t_0)`, and the
-run goes from :math:`t_0`: on drug-like ligands 0.3 beats ETKDG's torsions, on QM9 it is worse
-than 1; model card), then ``steps`` reverse steps
-(:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or probability-flow ODE) from
-:math:`t_0` (by default 1, :math:`\sigma_{\max}`) to :math:`t = 0`
-(:math:`\sigma_{\min}`) on an even time grid, i.e. log-spaced :math:`\sigma`, with the
-network's torsion scores. All conformers of all molecules are batched together
-(torch-geometric ``Batch``, ``batch_size`` conformers per network call); each step turns
+card). Then the reverse run from a start time :math:`t_0` (:func:`default_start_time`
+unless set): at :math:`t_0 = 1` the rotatable torsions are drawn from the uniform prior on
+the torus; below 1 they are the seed's own torsions noised to :math:`\sigma(t_0)` (partial
+diffusion). ``steps x t0`` reverse steps
+(:meth:`molgen.diffusion.TorusDiffuser.reverse_step`, SDE or probability-flow ODE) go from
+:math:`t_0` to :math:`t = 0` (:math:`\sigma_{\min}`) on an even time grid, i.e.
+log-spaced :math:`\sigma`, with the network's torsion scores. All conformers of all
+molecules with the same start time are batched together (torch-geometric ``Batch``,
+``batch_size`` conformers per network call); each step turns
 every torsion of the batch (:func:`~molgen.chem.torsion_graph.turn_batch_torsions`, one
 round per torsion of the most flexible molecule).
 
@@ -58,6 +58,7 @@ from molgen.seeding import mix_seed
 __all__ = [
     "ConformerResult",
     "InputFailure",
+    "default_start_time",
     "largest_fragment",
     "mmff_relax",
     "molecule_seed",
@@ -67,6 +68,22 @@ __all__ = [
 ]
 
 RELAX = ("none", "mmff")
+TRAINED_MAX_HEAVY_ATOMS = 9  # QM9's largest molecules, all the torsion model has seen
+LARGE_MOLECULE_START_TIME = 0.3
+
+
+def default_start_time(mol: Chem.Mol) -> float:
+    """Start time of the reverse run for ``mol`` when the settings leave it open.
+
+    1 (the full run from the uniform prior) for molecules of at most
+    ``TRAINED_MAX_HEAVY_ATOMS`` heavy atoms, the size the bundled model was trained on; 0.3
+    for larger ones, whose MMFF94-minimised seed torsions are better than the QM9-trained
+    model's own torsion preferences (model card: on the egfr ligands a run from 1 is behind
+    ETKDG, one from 0.3 ahead of it; on QM9 val the run from 1 is the better one).
+    """
+    if mol.GetNumHeavyAtoms() <= TRAINED_MAX_HEAVY_ATOMS:
+        return 1.0
+    return LARGE_MOLECULE_START_TIME
 
 
 @dataclass
@@ -157,13 +174,18 @@ class _Sampler:
         self.dtype = next(model.parameters()).dtype
         self.diffuser = TorusDiffuser(config.min_sigma, config.max_sigma)
 
+    def start_time(self, mol: Chem.Mol) -> float:
+        """The configured ``start_time``, or :func:`default_start_time` of ``mol``."""
+        given = self.config.start_time
+        return default_start_time(mol) if given is None else given
+
     @torch.no_grad()
-    def _diffuse(self, graphs: list[TorsionGraph]) -> np.ndarray:
-        """Reverse diffusion of one batch; positions ``[N, 3]`` (float64, Angstrom)."""
+    def _diffuse(self, graphs: list[TorsionGraph], start: float) -> np.ndarray:
+        """Reverse diffusion of one batch from time ``start``; positions ``[N, 3]`` (float64,
+        Angstrom)."""
         batch = Batch.from_data_list(graphs).to(self.device)
         batch.x, batch.bond_attr = batch.x.to(self.dtype), batch.bond_attr.to(self.dtype)
         pos, quads = batch.pos.double(), batch.torsion_index
-        start = self.config.start_time
         seed_torsions = torsion_angles(pos, quads)  # [T]
         if start < 1.0:
             first, _ = self.diffuser.sample_marginal(seed_torsions, start, self.generator)
@@ -172,7 +194,7 @@ class _Sampler:
                 len(quads), torch.float64, self.device, self.generator
             )  # [T]
         pos = turn_batch_torsions(batch, pos, wrap_angle(first - seed_torsions))
-        times = time_grid(self._steps(), 0.0, start)
+        times = time_grid(self._steps(start), 0.0, start)
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             batch.pos = pos.to(self.dtype)
             score = self.net(batch, self.diffuser.sigma(t)).double()  # [T], radian^-1
@@ -184,14 +206,14 @@ class _Sampler:
             self.bar.advance("diffusion")
         return pos.cpu().numpy()
 
-    def _steps(self) -> int:
-        """Reverse steps of one run (:class:`ConformerSamplerConfig` ``steps``)."""
-        return scaled_steps(self.config.steps, self.config.start_time, 0.0)
+    def _steps(self, start: float) -> int:
+        """Reverse steps of one run from ``start`` (:class:`ConformerSamplerConfig` ``steps``)."""
+        return scaled_steps(self.config.steps, start, 0.0)
 
     def generate(self, requests: list[tuple[int, Chem.Mol, int, int]]) -> dict[int, Chem.Mol | str]:
         """``(index, mol, count, seed)`` -> mol with Hs and ``count`` conformers, or an error."""
         out: dict[int, Chem.Mol | str] = {}
-        graphs: list[tuple[int, int, TorsionGraph]] = []  # (index, conformer id, graph)
+        graphs: dict[float, list[tuple[int, int, TorsionGraph]]] = {}  # start: (index, id, graph)
         for index, mol, count, seed in requests:
             try:
                 seeded = seed_conformers(mol, count, seed)
@@ -206,19 +228,24 @@ class _Sampler:
             if len(quads) == 0:
                 continue
             template = torsion_graph(seeded, 0, rotating_side(seeded, quads))
+            group = graphs.setdefault(self.start_time(mol), [])
             for conf in seeded.GetConformers():
                 graph = template.clone()
                 graph.pos = torch.as_tensor(conf.GetPositions(), dtype=torch.float64)
-                graphs.append((index, conf.GetId(), graph))
+                group.append((index, conf.GetId(), graph))
         size = self.config.batch_size
-        chunks = [graphs[i : i + size] for i in range(0, len(graphs), size)]
-        self.bar.grow("diffusion", len(chunks) * self._steps())
-        for chunk in chunks:
-            pos = self._diffuse([graph for _, _, graph in chunk])
-            start = 0
+        chunks = [
+            (start, group[i : i + size])
+            for start, group in sorted(graphs.items())
+            for i in range(0, len(group), size)
+        ]
+        self.bar.grow("diffusion", sum(self._steps(start) for start, _ in chunks))
+        for start_time, chunk in chunks:
+            pos = self._diffuse([graph for _, _, graph in chunk], start_time)
+            offset = 0
             for index, conf_id, graph in chunk:
-                _set_positions(out[index], conf_id, pos[start : start + graph.num_nodes])
-                start += graph.num_nodes
+                _set_positions(out[index], conf_id, pos[offset : offset + graph.num_nodes])
+                offset += graph.num_nodes
         for mol in out.values():
             if isinstance(mol, Chem.Mol):
                 _relax(mol, self.config.relax)
@@ -283,7 +310,7 @@ def sample_conformers(
         settings["num"] = num
     config = with_settings(config, ConformerSamplerConfig, settings).resolved(model)
     num, seed = config.num, config.seed
-    if not 0.0 < config.start_time <= 1.0:
+    if config.start_time is not None and not 0.0 < config.start_time <= 1.0:
         raise ValueError(f"start_time must be in (0, 1], got {config.start_time}")
     if num < 1 or config.steps < 1 or config.batch_size < 1:
         raise ValueError(

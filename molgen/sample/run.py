@@ -217,6 +217,8 @@ def run_conformer_sampling(
         raise InputError(f"--relax must be one of {', '.join(RELAX)}, got {config.relax!r}")
     if config.num < 1 or config.steps < 1 or config.batch_size < 1:
         raise InputError("--num, --steps and --batch-size must be at least 1")
+    if config.start_time is not None and not 0.0 < config.start_time <= 1.0:
+        raise InputError(f"--start-time must be in (0, 1], got {config.start_time}")
     check_seed(config.seed)
     ensure_writable(out, overwrite=overwrite)
     mols = source.read()

@@ -54,10 +54,12 @@ def test_smiles_file_with_a_bad_line_reports_and_continues(tiny_model, tmp_path,
         (["--smiles", "C1CC"], "C1CC"),
         ([], "exactly one"),
         (["--smiles", "CCO", "--relax", "uff"], "--relax"),
+        (["--smiles", "CCCCO", "--start-time", "0"], "--start-time"),
     ],
 )
 def test_bad_requests_are_one_line_errors(tiny_model, tmp_path, capsys, inputs, message):
-    """Unparsable SMILES, no input, unknown relaxation: exit 2 with one line."""
+    """Unparsable SMILES, no input, unknown relaxation, start time outside (0, 1]: exit 2
+    with one line."""
     assert _run(tiny_model, tmp_path / "x.sdf", *inputs) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]

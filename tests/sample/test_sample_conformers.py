@@ -21,6 +21,7 @@ from molgen.sample.conformers import (
     InputFailure,
     _plain_seeds,
     _repair,
+    default_start_time,
     molecule_seed,
     read_smiles_lenient,
     sample_conformers,
@@ -169,36 +170,56 @@ class ZeroScore(nn.Module):
         return data.pos.new_zeros(len(data.torsion_index))
 
 
+def largest_seed_turns(mols, **settings) -> list[float]:
+    """Per molecule, the largest change (radians) of a rotatable torsion between the sampler's
+    own MMFF-relaxed seeds (same embedding seeds) and its output under a zero score."""
+    results = sample_conformers(
+        ZeroScore(), mols, 6, steps=10, ode=True, progress=False, **settings
+    )
+    turns = []
+    for index, (mol, result) in enumerate(zip(mols, results, strict=True)):
+        seeds = _plain_seeds(mol, 6, molecule_seed(0, index))
+        quads = rotatable_bonds(seeds)
+        out = Chem.AddHs(result.mol, addCoords=True)
+        turns.append(
+            max(
+                float(
+                    wrap_angle(
+                        torsion_angles(torch.as_tensor(c.GetPositions()), quads)
+                        - torsion_angles(torch.as_tensor(s.GetPositions()), quads)
+                    )
+                    .abs()
+                    .max()
+                )
+                for c, s in zip(out.GetConformers(), seeds.GetConformers(), strict=True)
+            )
+        )
+    return turns
+
+
 def test_partial_run_starts_from_the_seed_torsions():
     """start_time 0.1 (sigma about 0.05 rad): with a zero score and the ODE, every torsion ends
     within a few sigma of the sampler's own MMFF-relaxed seed (the same embedding seed); from
     start_time 1 (the uniform prior) they end far from it. A start_time outside (0, 1] is
     refused."""
     mol = read_smiles(INPUTS["ibuprofen"], "ibuprofen")
-    seeds = _plain_seeds(mol, 6, molecule_seed(0, 0))
-    quads = rotatable_bonds(seeds)
-    seed_torsions = [
-        torsion_angles(torch.as_tensor(conf.GetPositions()), quads)
-        for conf in seeds.GetConformers()
-    ]
-
-    def largest_turn(start_time):
-        [result] = sample_conformers(
-            ZeroScore(), [mol], 6, steps=10, start_time=start_time, ode=True, progress=False
-        )
-        out = Chem.AddHs(result.mol, addCoords=True)
-        return max(
-            float(
-                wrap_angle(torsion_angles(torch.as_tensor(c.GetPositions()), quads) - s).abs().max()
-            )
-            for c, s in zip(out.GetConformers(), seed_torsions, strict=True)
-        )
-
-    assert largest_turn(0.1) < 0.3
-    assert largest_turn(1.0) > 1.0
+    assert largest_seed_turns([mol], start_time=0.1)[0] < 0.3
+    assert largest_seed_turns([mol], start_time=1.0)[0] > 1.0
     for bad in (0.0, 1.5):
         with pytest.raises(ValueError, match="start_time"):
             sample_conformers(ZeroScore(), [mol], 2, start_time=bad, progress=False)
+
+
+def test_default_start_time_goes_by_molecule_size():
+    """Unset, the start time is 1 up to QM9's 9 heavy atoms and 0.3 above, per molecule of
+    one call: the 8-heavy-atom hexenol turns far from its seeds (uniform prior), ibuprofen
+    (15 heavy atoms) stays within a few sigma(0.3) = 0.125 rad of them."""
+    hexenol = read_smiles(INPUTS["hexene"], "hexene")
+    ibuprofen = read_smiles(INPUTS["ibuprofen"], "ibuprofen")
+    assert [default_start_time(m) for m in (hexenol, ibuprofen)] == [1.0, 0.3]
+    small, large = largest_seed_turns([hexenol, ibuprofen])
+    assert small > 1.0
+    assert large < 0.6
 
 
 def test_seed_that_mmff_breaks_keeps_its_embedding(model):
