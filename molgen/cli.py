@@ -269,7 +269,7 @@ def sample_conformers_command(
         float | None,
         typer.Option(
             help="Start time in (0, 1]: 1 from random torsions, below 1 from the seed's "
-            "noised torsions. Default: 1 up to 9 heavy atoms, else 0.3."
+            "noised torsions. Default: 1 up to 9 heavy atoms, else 0.1."
         ),
     ] = _C.start_time,
     seed: Annotated[int, typer.Option(help="Random seed.")] = _C.seed,

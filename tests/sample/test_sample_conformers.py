@@ -211,15 +211,15 @@ def test_partial_run_starts_from_the_seed_torsions():
 
 
 def test_default_start_time_goes_by_molecule_size():
-    """Unset, the start time is 1 up to QM9's 9 heavy atoms and 0.3 above, per molecule of
+    """Unset, the start time is 1 up to QM9's 9 heavy atoms and 0.1 above, per molecule of
     one call: the 8-heavy-atom hexenol turns far from its seeds (uniform prior), ibuprofen
-    (15 heavy atoms) stays within a few sigma(0.3) = 0.125 rad of them."""
+    (15 heavy atoms) stays within a few sigma(0.1) = 0.05 rad of them."""
     hexenol = read_smiles(INPUTS["hexene"], "hexene")
     ibuprofen = read_smiles(INPUTS["ibuprofen"], "ibuprofen")
-    assert [default_start_time(m) for m in (hexenol, ibuprofen)] == [1.0, 0.3]
+    assert [default_start_time(m) for m in (hexenol, ibuprofen)] == [1.0, 0.1]
     small, large = largest_seed_turns([hexenol, ibuprofen])
     assert small > 1.0
-    assert large < 0.6
+    assert large < 0.3
 
 
 def test_seed_that_mmff_breaks_keeps_its_embedding(model):
