@@ -32,7 +32,7 @@ from molgen.checks.molecule_geometry import (
     distance_geometry_checks,
     flatness_checks,
 )
-from molgen.checks.molecule_stereo import stereo_preserved
+from molgen.checks.molecule_stereo import matches_target, stereo_target
 from molgen.errors import InputError
 
 __all__ = ["CHECK_NAMES", "check_molecule", "check_conformers"]
@@ -80,11 +80,11 @@ def _validate(mol: Chem.Mol, conf_ids: list[int], reference: Chem.Mol | None) ->
 
 
 class _Checker:
-    """Conformer-independent work (sanitisation, bounds, fragments) done once per molecule."""
+    """Conformer-independent work (sanitisation, bounds, fragments, the reference's stereo) done
+    once per molecule."""
 
     def __init__(self, mol: Chem.Mol, reference: Chem.Mol | None) -> None:
         self.mol = mol
-        self.reference = reference
         RDLogger.DisableLog("rdApp.*")
         try:
             problems = Chem.DetectChemistryProblems(mol)
@@ -100,6 +100,11 @@ class _Checker:
         finally:
             RDLogger.EnableLog("rdApp.*")
         self.num_fragments = len(Chem.GetMolFrags(mol, asMols=False, sanitizeFrags=False))
+        self.stereo_target = (
+            stereo_target(reference)
+            if reference is not None and self.sanitized is not None
+            else None
+        )
 
     def record(self, conf_id: int) -> dict:
         conformer = self.mol.GetConformer(conf_id)
@@ -117,8 +122,8 @@ class _Checker:
         else:
             record |= dict.fromkeys(_GEOMETRY_KEYS + _FLATNESS_KEYS)
         stereo = None
-        if self.reference is not None and self.sanitized is not None:
-            stereo = stereo_preserved(self.sanitized, conformer.GetId(), self.reference)
+        if self.stereo_target is not None:
+            stereo = matches_target(self.sanitized, conformer.GetId(), self.stereo_target)
         record["stereo_preserved"] = stereo
         failed = [name for name in CHECK_NAMES if record[name] is False]
         record["checks_passed"] = not failed

@@ -15,9 +15,17 @@ equal SMILES (so a meso compound matches its mirror image).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rdkit import Chem
 
-__all__ = ["specified_stereo", "stereo_preserved"]
+__all__ = [
+    "StereoTarget",
+    "matches_target",
+    "specified_stereo",
+    "stereo_preserved",
+    "stereo_target",
+]
 
 _MAX_MAPPINGS = 1000
 _UNSET_BOND = (Chem.BondStereo.STEREONONE, Chem.BondStereo.STEREOANY)
@@ -74,6 +82,23 @@ def _restricted_smiles(probe: Chem.Mol, centres: set[int], bonds: set[tuple[int,
     return Chem.MolToSmiles(probe)
 
 
+@dataclass(frozen=True)
+class StereoTarget:
+    """The reference side of :func:`stereo_preserved`, computed once per reference."""
+
+    mol: Chem.Mol  # heavy atoms, recorded stereo assigned
+    centres: frozenset[int]
+    bonds: frozenset[tuple[int, int]]
+    smiles: str  # canonical isomeric SMILES of ``mol``
+
+
+def stereo_target(reference: Chem.Mol) -> StereoTarget:
+    """:class:`StereoTarget` of ``reference`` (its recorded stereo is the target)."""
+    target = _heavy_with_stereo(reference, None)
+    centres, bonds = specified_stereo(target)
+    return StereoTarget(target, frozenset(centres), frozenset(bonds), Chem.MolToSmiles(target))
+
+
 def stereo_preserved(mol: Chem.Mol, conf_id: int, reference: Chem.Mol) -> bool:
     """Whether conformer ``conf_id`` of ``mol`` has the stereo ``reference`` specifies.
 
@@ -91,22 +116,24 @@ def stereo_preserved(mol: Chem.Mol, conf_id: int, reference: Chem.Mol) -> bool:
     bool
         False also when the two heavy-atom graphs are not the same molecule.
     """
+    return matches_target(mol, conf_id, stereo_target(reference))
+
+
+def matches_target(mol: Chem.Mol, conf_id: int, target: StereoTarget) -> bool:
+    """:func:`stereo_preserved` against a precomputed :func:`stereo_target`."""
     probe = _heavy_with_stereo(mol, conf_id)
-    target = _heavy_with_stereo(reference, None)
-    if probe.GetNumAtoms() != target.GetNumAtoms():
+    if probe.GetNumAtoms() != target.mol.GetNumAtoms():
         return False
-    mappings = probe.GetSubstructMatches(target, uniquify=False, maxMatches=_MAX_MAPPINGS)
-    centres, bonds = specified_stereo(target)
-    wanted = Chem.MolToSmiles(target)
+    mappings = probe.GetSubstructMatches(target.mol, uniquify=False, maxMatches=_MAX_MAPPINGS)
     tried = set()
     for mapping in mappings:
         images = (
-            frozenset(mapping[i] for i in centres),
-            frozenset(tuple(sorted((mapping[i], mapping[j]))) for i, j in bonds),
+            frozenset(mapping[i] for i in target.centres),
+            frozenset(tuple(sorted((mapping[i], mapping[j]))) for i, j in target.bonds),
         )
         if images in tried:
             continue
         tried.add(images)
-        if _restricted_smiles(probe, set(images[0]), set(images[1])) == wanted:
+        if _restricted_smiles(probe, set(images[0]), set(images[1])) == target.smiles:
             return True
     return False
