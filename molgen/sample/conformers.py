@@ -384,6 +384,15 @@ def sample_conformers(
     return results
 
 
+def _subset(mol: Chem.Mol, conf_ids: list[int]) -> Chem.Mol:
+    """A copy of ``mol`` holding copies of the conformers ``conf_ids`` only (new ids 0..n-1)."""
+    out = Chem.Mol(mol)
+    out.RemoveAllConformers()
+    for conf_id in conf_ids:
+        out.AddConformer(Chem.Conformer(mol.GetConformer(conf_id)), assignId=True)
+    return out
+
+
 def _repair(mol: Chem.Mol, result: ConformerResult, reference: Chem.Mol) -> None:
     """MMFF94-minimise the conformers of ``mol`` that fail a check (in place); those that then
     pass are kept, with their new check records. A clash after diffusion is mostly two
@@ -392,10 +401,7 @@ def _repair(mol: Chem.Mol, result: ConformerResult, reference: Chem.Mol) -> None
     failing = _failing(result.checks)
     if not failing:
         return
-    work = Chem.Mol(mol)
-    work.RemoveAllConformers()
-    for k in failing:
-        work.AddConformer(Chem.Conformer(mol.GetConformer(k)), assignId=True)
+    work = _subset(mol, failing)
     mmff_relax(work)
     for source, (k, record) in enumerate(
         zip(failing, check_conformers(work, reference=reference), strict=True)
@@ -426,10 +432,7 @@ def _relax_seeds(seeded: Chem.Mol, reference: Chem.Mol) -> None:
     failing = _failing(check_conformers(seeded, reference=reference))
     if not failing:
         return
-    before = Chem.Mol(embedded)
-    before.RemoveAllConformers()
-    for conf_id in failing:
-        before.AddConformer(Chem.Conformer(embedded.GetConformer(conf_id)), assignId=True)
+    before = _subset(embedded, failing)
     records = check_conformers(before, reference=reference)
     for source, (conf_id, record) in enumerate(zip(failing, records, strict=True)):
         if record["checks_passed"]:
