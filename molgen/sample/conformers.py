@@ -69,8 +69,8 @@ __all__ = [
 
 RELAX = ("none", "mmff")
 # Seed minimisation: on 40 egfr ligands (model card) 200 iterations leave 110 of 400 seeds
-# short of convergence, with the same min-RMSD to the poses as 500 (0.47 vs 0.48 A) at 0.7 x
-# the time; QM9 molecules converge within it.
+# short of convergence, with the same min-RMSD to the poses as 500 (0.47 vs 0.48 A) at about
+# 0.8 x the time; QM9 molecules converge within it.
 SEED_MMFF_ITERATIONS = 200
 TRAINED_MAX_HEAVY_ATOMS = 9  # QM9's largest molecules, all the torsion model has seen
 LARGE_MOLECULE_START_TIME = 0.1  # 2 of 20 steps; 0.3 is as accurate on egfr, 1.2 x slower
