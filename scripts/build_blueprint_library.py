@@ -4,7 +4,8 @@ Reads the repository's ``data/pdb_chains.npz`` (or ``--data PATH``), keeps ONLY 
 ``split == 'train'`` that pass the v2 training filter (60-256 residues, at most 50% DSSP loop:
 ``scripts/configs/backbone_v2.yaml``), maps their 8-state DSSP to H/E/L
 (:func:`molgen.io.blueprint.blueprint_from_dssp`) and stores them concatenated with their
-lengths (:class:`molgen.sample.blueprint_prior.BlueprintLibrary`). Deterministic.
+lengths and their strand pairings (:func:`molgen.io.strand_pairing.element_pairing` of the CA
+atoms) (:class:`molgen.sample.blueprint_prior.BlueprintLibrary`). Deterministic.
 
 Usage: ``python scripts/build_blueprint_library.py [--data PATH] [--out PATH]``
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from molgen.io import load_chain_set
 from molgen.io.blueprint import blueprint_from_dssp
+from molgen.io.strand_pairing import element_pairing, strand_partners
 from molgen.paths import default_data_path
 from molgen.sample.blueprint_prior import LIBRARY_FILE
 
@@ -33,15 +35,23 @@ def main(argv: list[str] | None = None) -> None:
     chains = load_chain_set(args.data, "train")
     blueprints = [blueprint_from_dssp(str(d)) for d in chains.dssp]
     keep = [
-        bp
-        for bp in blueprints
+        c
+        for c, bp in enumerate(blueprints)
         if MIN_LENGTH <= len(bp) <= MAX_LENGTH and bp.count("L") <= MAX_COIL * len(bp)
     ]
-    letters = np.frombuffer("".join(keep).encode("ascii"), dtype=np.uint8)
-    lengths = np.array([len(bp) for bp in keep], dtype=np.int32)
-    np.savez_compressed(args.out, letters=letters, lengths=lengths)
-    pooled = "".join(keep)
-    summary = {"chains": len(keep), "residues": len(pooled)}
+    pairs = []
+    for row, c in enumerate(keep):
+        partners = strand_partners(chains.atoms(c)[:, 1].astype(np.float64), blueprints[c])
+        pairing = element_pairing(blueprints[c], partners)
+        pairs += [(row, a, b, int(parallel)) for a, b, parallel in pairing]
+    kept = [blueprints[c] for c in keep]
+    letters = np.frombuffer("".join(kept).encode("ascii"), dtype=np.uint8)
+    lengths = np.array([len(bp) for bp in kept], dtype=np.int32)
+    pairs = np.array(pairs, dtype=np.int32).reshape(-1, 4)
+    np.savez_compressed(args.out, letters=letters, lengths=lengths, pairs=pairs)
+    pooled = "".join(kept)
+    summary = {"chains": len(kept), "residues": len(pooled), "strand_pairs": len(pairs)}
+    summary["parallel_fraction"] = round(float(pairs[:, 3].mean()), 4) if len(pairs) else 0.0
     summary.update({f"fraction_{c}": round(pooled.count(c) / len(pooled), 4) for c in "HEL"})
     print(json.dumps(summary))
 

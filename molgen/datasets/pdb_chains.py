@@ -20,6 +20,7 @@ from torch import Tensor
 from molgen.geometry import frames_from_backbone
 from molgen.io.blueprint import blueprint_from_dssp, encode_blueprint
 from molgen.io.chainset import load_chain_set
+from molgen.io.strand_pairing import MAX_PARTNERS, strand_partners
 from molgen.seeding import seeded_generator
 
 __all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", "collate_backbones"]
@@ -29,12 +30,15 @@ __all__ = ["BackboneBatch", "BackboneItem", "LengthBucketSampler", "PDBChains", 
 class BackboneItem:
     """One (cropped) chain: ``atoms`` float32 ``[L, 4, 3]`` (N, CA, C, O; Angstrom, CA-centred),
     ``mask`` bool ``[L]``, ``residue_index`` long ``[L]`` (positions in the source chain),
-    ``ss`` long ``[L]`` (its DSSP as blueprint codes H 1, E 2, L 3; :mod:`molgen.io.blueprint`)."""
+    ``ss`` long ``[L]`` (its DSSP as blueprint codes H 1, E 2, L 3; :mod:`molgen.io.blueprint`),
+    ``partners`` long ``[L, MAX_PARTNERS]`` (strand partners within the crop, -1 none;
+    :mod:`molgen.io.strand_pairing`)."""
 
     atoms: Tensor
     mask: Tensor
     residue_index: Tensor
     ss: Tensor
+    partners: Tensor
     sequence: str
     name: str
 
@@ -108,12 +112,13 @@ class PDBChains(torch.utils.data.Dataset):
             length = self.crop_length
         atoms = atoms[start : start + length]
         atoms = atoms - atoms[:, 1].mean(0)
-        dssp = str(self.chains.dssp[chain])[start : start + length]
+        blueprint = blueprint_from_dssp(str(self.chains.dssp[chain])[start : start + length])
         return BackboneItem(
             atoms=atoms,
             mask=torch.ones(length, dtype=torch.bool),
             residue_index=torch.arange(start, start + length),
-            ss=torch.from_numpy(encode_blueprint(blueprint_from_dssp(dssp))),
+            ss=torch.from_numpy(encode_blueprint(blueprint)),
+            partners=torch.from_numpy(strand_partners(atoms[:, 1].numpy(), blueprint)),
             sequence=str(self.chains.sequences[chain])[start : start + length],
             name=str(self.chains.names[chain]),
         )
@@ -237,7 +242,8 @@ class LengthBucketSampler(torch.utils.data.Sampler):
 @dataclass
 class BackboneBatch:
     """Padded backbones: ``atoms [B, L, 4, 3]`` (Angstrom), ``mask [B, L]`` bool,
-    ``residue_index [B, L]`` long, ``ss [B, L]`` long blueprint codes (0 at padding), frames
+    ``residue_index [B, L]`` long, ``ss [B, L]`` long blueprint codes (0 at padding),
+    ``partners [B, L, MAX_PARTNERS]`` long strand partners (-1 none and at padding), frames
     ``rotations [B, L, 3, 3]`` and ``translations [B, L, 3]`` (CA, Angstrom; padding has
     identity rotations and zero translations)."""
 
@@ -245,6 +251,7 @@ class BackboneBatch:
     mask: Tensor
     residue_index: Tensor
     ss: Tensor
+    partners: Tensor
     rotations: Tensor
     translations: Tensor
     sequences: list[str]
@@ -276,10 +283,11 @@ def collate_backbones(items: Sequence[BackboneItem]) -> BackboneBatch:
     mask = torch.zeros(size, dtype=torch.bool)
     residue_index = torch.zeros(size, dtype=torch.long)
     ss = torch.zeros(size, dtype=torch.long)
+    partners = torch.full((*size, MAX_PARTNERS), -1, dtype=torch.long)
     for b, it in enumerate(items):
         n = len(it.mask)
         atoms[b, :n], mask[b, :n], residue_index[b, :n] = it.atoms, it.mask, it.residue_index
-        ss[b, :n] = it.ss
+        ss[b, :n], partners[b, :n] = it.ss, it.partners
     rot, trans = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
     eye = torch.eye(3, dtype=rot.dtype).expand_as(rot)
     rot = torch.where(mask[..., None, None], rot, eye)
@@ -289,6 +297,7 @@ def collate_backbones(items: Sequence[BackboneItem]) -> BackboneBatch:
         mask=mask,
         residue_index=residue_index,
         ss=ss,
+        partners=partners,
         rotations=rot,
         translations=trans,
         sequences=[it.sequence for it in items],

@@ -63,6 +63,22 @@ from molgen.models.residue_graph import (
 __all__ = ["FrameScoreNetwork", "FrameScoreNetworkConfig"]
 
 
+def _partner_edges(partners: Tensor, flat: Tensor, shape: tuple[int, int]) -> Tensor:
+    """Edges ``[2, P]`` between flattened nodes of strand partners ``[B, L, K]`` (positions in
+    the chain, -1 none), both directions; partners at padding or out of range are dropped."""
+    b, length = shape
+    node_of = torch.full((b * length,), -1, dtype=torch.long, device=flat.device)
+    node_of[flat] = torch.arange(len(flat), device=flat.device)
+    part = partners.reshape(b * length, -1)[flat]  # [N, K]
+    chain = torch.div(flat, length, rounding_mode="floor")[:, None].expand_as(part)
+    valid = (part >= 0) & (part < length)
+    src = node_of[(chain * length + part.clamp(0, length - 1))[valid]]
+    tgt = torch.arange(len(flat), device=flat.device)[:, None].expand_as(part)[valid]
+    keep = (src >= 0) & (src != tgt)
+    src, tgt = src[keep], tgt[keep]
+    return torch.cat([torch.stack([src, tgt]), torch.stack([tgt, src])], dim=1)
+
+
 def _default_diffuser() -> dict[str, Any]:
     return {
         "so3": {"min_sigma": 0.1, "max_sigma": 1.5, "schedule": "logarithmic"},
@@ -86,7 +102,10 @@ class FrameScoreNetworkConfig:
     (:func:`equivariant.graphs.random_distance_graph`); ``global_context`` adds a pooled
     per-chain channel after every convolution (:class:`equivariant.context.GraphContext`);
     ``ss_condition`` reads a per-residue secondary-structure label (X, H, E, L as 0-3,
-    :mod:`molgen.io.blueprint`; X means unspecified); ``diffuser`` is passed to
+    :mod:`molgen.io.blueprint`; X means unspecified); ``pair_condition`` reads strand partners
+    (:mod:`molgen.io.strand_pairing`): each residue is joined to its partners by an edge that
+    carries a learned pair embedding, wherever they are in the noisy input; ``diffuser`` is
+    passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -106,6 +125,7 @@ class FrameScoreNetworkConfig:
     long_range_edges: int = 0
     global_context: bool = False
     ss_condition: bool = False
+    pair_condition: bool = False
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,6 +197,10 @@ class FrameScoreNetwork(nn.Module):
         if config.ss_condition:
             self.ss_embed = nn.Embedding(len(BLUEPRINT_LETTERS), num_scalars)
             nn.init.zeros_(self.ss_embed.weight)
+        self.pair_embed = None
+        if config.pair_condition:
+            self.pair_embed = nn.Linear(1, config.edge_dim, bias=False)
+            nn.init.zeros_(self.pair_embed.weight)
         self.vector_head = VectorHead(hidden, 2)  # displacement, rotation vector (world)
         self.psi_head = ScalarHead(hidden, 2)
 
@@ -230,8 +254,10 @@ class FrameScoreNetwork(nn.Module):
         residue_index : Tensor, optional
             Long ``[B, L]`` residue numbers (for chain breaks); default ``arange(L)``.
         ss : Tensor, optional
-            Long ``[B, L]`` secondary-structure labels (0 X, 1 H, 2 E, 3 L); read only if
-            ``config.ss_condition`` (``None``: all unspecified).
+            Long ``[B, L]`` secondary-structure labels (0 X, 1 H, 2 E, 3 L), read only if
+            ``config.ss_condition`` (``None``: all unspecified); or ``[B, L, 1 + P]``: the
+            labels followed by ``P`` strand-partner positions in the same chain (-1 none),
+            read only if ``config.pair_condition``.
         generator : torch.Generator, optional
             Draws the random long-range edges (``config.long_range_edges``); ``None`` uses a
             fixed seed, so the output is a deterministic function of the input.
@@ -255,9 +281,14 @@ class FrameScoreNetwork(nn.Module):
         prev = None
         if self_cond is not None:
             prev = (self_cond - centroid).reshape(-1, 3)[flat]  # [N, 3], previous x0
+        labels, partners = (ss, None) if ss is None or ss.dim() == 2 else (ss[..., 0], ss[..., 1:])
         edge_index = residue_edges(
             pos, batch, res, cfg.k, cfg.seq_neighbours, prev, cfg.self_cond_neighbours
         )  # [2, E]
+        pair_edges = None
+        if partners is not None and self.pair_embed is not None:
+            pair_edges = _partner_edges(partners, flat, mask.shape)  # [2, P]
+            edge_index = union_edges([edge_index, pair_edges], len(pos))
         if cfg.long_range_edges > 0:
             if generator is None:
                 generator = torch.Generator(device=pos.device).manual_seed(0)
@@ -279,11 +310,17 @@ class FrameScoreNetwork(nn.Module):
         axes = rot.transpose(-1, -2).reshape(-1, 9)  # [N, 9]: columns of R as 3x1o
         scalars = self.node_embed(n_feat)  # [N, S]
         if self.ss_embed is not None:
-            if ss is None:
-                ss = torch.zeros(b, length, dtype=torch.long, device=x.device)
-            scalars = scalars + self.ss_embed(ss.reshape(-1)[flat])
+            if labels is None:
+                labels = torch.zeros(b, length, dtype=torch.long, device=x.device)
+            scalars = scalars + self.ss_embed(labels.reshape(-1)[flat])
         h = torch.cat([scalars, axes], dim=-1)  # [N, S + 9]
         e = self.edge_embed(e_feat)  # [E, edge_dim]
+        if pair_edges is not None:
+            n = len(pos)
+            paired = torch.isin(
+                edge_index[1] * n + edge_index[0], pair_edges[1] * n + pair_edges[0]
+            )
+            e = e + self.pair_embed(paired[:, None].to(e.dtype))
         vec = pos[edge_index[0]] - pos[edge_index[1]]  # [E, 3]
         sh = o3.spherical_harmonics(self.irreps_sh, vec, True, normalization="component")
         for layer, conv in enumerate(self.convs):

@@ -33,7 +33,8 @@ from molgen.devices import resolve_device
 from molgen.diffusion import DEFAULT_MIN_T
 from molgen.geometry import Frames, backbone_from_frames, frames_from_backbone
 from molgen.io.blueprint import encode_blueprint
-from molgen.sample.blueprint_prior import draw_blueprints
+from molgen.io.strand_pairing import MAX_PARTNERS, partners_from_pairing, rule_pairing
+from molgen.sample.blueprint_prior import DrawnBlueprint, draw_blueprints
 from molgen.sample.config import BackboneSamplerConfig, with_settings
 from molgen.sample.idealize import idealize_backbone
 from molgen.sample.motif import (
@@ -78,7 +79,8 @@ def step_count(config: BackboneSamplerConfig) -> int:
 @dataclass(frozen=True, order=True)
 class _Job:
     """One chain to sample: its length, sample index and (optional) blueprint; the index of a
-    user's blueprint in the requested list, -1 for unconditional lengths."""
+    user's blueprint in the requested list, -1 for unconditional lengths; the strand pairing
+    of a drawn blueprint (``None``: :func:`rule_pairing`)."""
 
     length: int
     blueprint_index: int
@@ -86,31 +88,49 @@ class _Job:
     blueprint: str | None = None
     motif_rows: tuple[int, ...] | None = None
     scaffold_lengths: tuple[int, ...] | None = None
+    pairing: tuple[tuple[int, int, bool], ...] | None = None
 
 
 def _jobs(
     lengths: Sequence[int],
     blueprints: Sequence[str],
     num: int,
-    drawn: Sequence[str | None] | None = None,
+    drawn: Sequence[DrawnBlueprint | None] | None = None,
 ) -> list[_Job]:
     """Every length and every blueprint ``num`` times; unconditional jobs take the blueprints
-    ``drawn`` for them (one per job, in order), if given."""
+    ``drawn`` for them (one per job, in order, with their pairings), if given."""
     jobs = [_Job(n, -1, i) for n in lengths for i in range(num)]
     if drawn is not None:
-        jobs = [_Job(j.length, -1, j.index, bp) for j, bp in zip(jobs, drawn, strict=True)]
+        jobs = [
+            j if d is None else _Job(j.length, -1, j.index, d.blueprint, pairing=tuple(d.pairing))
+            for j, d in zip(jobs, drawn, strict=True)
+        ]
     jobs += [_Job(len(bp), k, i, bp) for k, bp in enumerate(blueprints) for i in range(num)]
     return jobs
 
 
-def _blueprint_codes(chunk: Sequence[_Job], device: torch.device) -> torch.Tensor | None:
-    """Long ``[B, Lmax]`` blueprint codes of a batch (0 = unspecified or padding), or None."""
+def _blueprint_codes(
+    chunk: Sequence[_Job], device: torch.device, with_partners: bool = False
+) -> torch.Tensor | None:
+    """Long ``[B, Lmax]`` blueprint codes of a batch (0 = unspecified or padding), or None.
+
+    ``with_partners`` (a network with ``pair_condition``): ``[B, Lmax, 1 + P]``, the codes
+    followed by the strand partners of each job's pairing (-1 none).
+    """
     if all(job.blueprint is None for job in chunk):
         return None
-    codes = torch.zeros(len(chunk), max(job.length for job in chunk), dtype=torch.long)
+    size = (len(chunk), max(job.length for job in chunk))
+    codes = torch.zeros(size, dtype=torch.long)
+    partners = torch.full((*size, MAX_PARTNERS), -1, dtype=torch.long)
     for row, job in enumerate(chunk):
         if job.blueprint is not None:
             codes[row, : job.length] = torch.from_numpy(encode_blueprint(job.blueprint))
+            pairing = rule_pairing(job.blueprint) if job.pairing is None else job.pairing
+            partners[row, : job.length] = torch.from_numpy(
+                partners_from_pairing(job.blueprint, pairing)
+            )
+    if with_partners:
+        codes = torch.cat([codes[..., None], partners], dim=-1)
     return codes.to(device)
 
 
@@ -139,7 +159,8 @@ def _sample_batch(
     final prediction, ``None`` without a motif.
 
     ``config`` is resolved (a number for ``min_t``); ``ss`` (long ``[B, Lmax]`` blueprint
-    codes) is given to a network built with ``ss_condition`` and must be all zero
+    codes, or ``[B, Lmax, 1 + P]`` codes and strand partners for a network with
+    ``pair_condition``) is given to a network built with ``ss_condition`` and must be all zero
     (unspecified) for any other network.
     """
     if ss is not None and not getattr(model.config, "ss_condition", False):
@@ -300,6 +321,7 @@ def sample_backbones(
     if min(sizes) < 2:
         raise ValueError(f"chain lengths must be >= 2, got {min(sizes)}")
     conditional = getattr(model.config, "ss_condition", False)
+    paired = getattr(model.config, "pair_condition", False)
     if (config.blueprints or config.blueprint_prior) and not conditional:
         raise ValueError("this model was trained without blueprint conditioning")
     device = resolve_device(config.device)
@@ -327,7 +349,7 @@ def sample_backbones(
         for chunk in batches:
             atoms, ca_rmsd = _sample_batch(
                 model, [job.length for job in chunk], config, generator, device,
-                lambda: bar.advance(task), _blueprint_codes(chunk, device),
+                lambda: bar.advance(task), _blueprint_codes(chunk, device, paired),
                 _batch_guide(chunk, conditioning, device),
             )  # fmt: skip
             for row, job in enumerate(chunk):

@@ -9,6 +9,11 @@ residues: run :math:`k` of length :math:`r_k` gets :math:`\mathrm{round}(\sum_{j
 L/n) - \mathrm{round}(\sum_{j < k} r_j L/n)` residues (largest-remainder free, so the total is
 exactly :math:`L`); runs that shrink to zero vanish. Lengths with no library chain in range
 get ``None`` (sample unconditionally).
+
+The library also holds each chain's strand pairing (:func:`molgen.io.strand_pairing.
+element_pairing` of its CA atoms), so a drawn blueprint comes with the sheet topology of a real
+chain. Each strand element of the library chain maps to the element of the rescaled blueprint
+that holds its scaled centre; pairs whose elements vanish or merge are dropped.
 """
 
 from __future__ import annotations
@@ -18,10 +23,20 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LIBRARY_FILE", "BlueprintLibrary", "draw_blueprints", "rescale_blueprint"]
+from molgen.io.strand_pairing import Pairing, strand_elements
+
+__all__ = [
+    "LIBRARY_FILE",
+    "BlueprintLibrary",
+    "DrawnBlueprint",
+    "draw_blueprints",
+    "rescale_blueprint",
+    "rescale_pairing",
+]
 
 LIBRARY_FILE = Path(__file__).resolve().parents[1] / "data" / "blueprint_library.npz"
 LENGTH_RATIO = 1.25
@@ -43,34 +58,69 @@ def rescale_blueprint(blueprint: str, length: int) -> str:
     return "".join(letter * int(e - s) for (letter, _), s, e in pieces)
 
 
+def rescale_pairing(blueprint: str, pairing: Pairing, rescaled: str) -> Pairing:
+    """The strand pairing of ``blueprint`` carried over to ``rescaled`` (module docstring).
+
+    >>> rescale_pairing("LEEELLEEEL", [(0, 1, False)], "LLEEEEEELLLLEEEEEELL")
+    [(0, 1, False)]
+    """
+    scale = len(rescaled) / len(blueprint)
+    owner = np.full(len(rescaled), -1)
+    for k, (start, end) in enumerate(strand_elements(rescaled)):
+        owner[start : end + 1] = k
+    centres = [(start + end + 1) / 2 * scale for start, end in strand_elements(blueprint)]
+    new = [int(owner[min(int(c), len(rescaled) - 1)]) for c in centres]
+    out = []
+    for a, b, parallel in pairing:
+        if new[a] >= 0 and new[b] >= 0 and new[a] != new[b]:
+            out.append((min(new[a], new[b]), max(new[a], new[b]), parallel))
+    return sorted(set(out))
+
+
+class DrawnBlueprint(NamedTuple):
+    """A blueprint drawn from the library and the strand pairing that comes with it."""
+
+    blueprint: str
+    pairing: Pairing
+
+
 class BlueprintLibrary:
     """Blueprints of real chains by length (see the module docstring).
 
     Parameters
     ----------
     path : str or Path
-        An ``.npz`` with ``letters`` (all blueprints concatenated, uint8 ASCII) and
-        ``lengths`` (int, one per blueprint).
+        An ``.npz`` with ``letters`` (all blueprints concatenated, uint8 ASCII), ``lengths``
+        (int, one per blueprint) and ``pairs`` (int ``[P, 4]``: blueprint, strand element a,
+        strand element b, 1 if parallel).
     """
 
     def __init__(self, path: str | os.PathLike = LIBRARY_FILE) -> None:
         with np.load(path, allow_pickle=False) as data:
             letters = data["letters"].tobytes().decode("ascii")
             self.lengths = data["lengths"].astype(np.int64)
+            pairs = data["pairs"].astype(np.int64).reshape(-1, 4)
         ends = np.cumsum(self.lengths)
         self.blueprints = [letters[e - n : e] for n, e in zip(self.lengths, ends, strict=True)]
+        self.pairings: list[Pairing] = [[] for _ in self.blueprints]
+        for chain, a, b, parallel in pairs.tolist():
+            self.pairings[chain].append((a, b, bool(parallel)))
 
     def __len__(self) -> int:
         return len(self.blueprints)
 
-    def draw(self, length: int, rng: np.random.Generator) -> str | None:
-        """One blueprint of ``length`` residues, or ``None`` if no chain is near that length."""
+    def draw(self, length: int, rng: np.random.Generator) -> DrawnBlueprint | None:
+        """One blueprint of ``length`` residues and its pairing, or ``None`` if no chain is near
+        that length."""
         near = np.flatnonzero(
             (self.lengths * LENGTH_RATIO >= length) & (self.lengths <= length * LENGTH_RATIO)
         )
         if near.size == 0:
             return None
-        return rescale_blueprint(self.blueprints[int(rng.choice(near))], length)
+        chain = int(rng.choice(near))
+        source = self.blueprints[chain]
+        blueprint = rescale_blueprint(source, length)
+        return DrawnBlueprint(blueprint, rescale_pairing(source, self.pairings[chain], blueprint))
 
 
 @lru_cache(maxsize=1)
@@ -78,8 +128,9 @@ def _bundled_library() -> BlueprintLibrary:
     return BlueprintLibrary(LIBRARY_FILE)
 
 
-def draw_blueprints(lengths: Sequence[int], seed: int) -> list[str | None]:
-    """One drawn blueprint per entry of ``lengths`` from the bundled library (seeded)."""
+def draw_blueprints(lengths: Sequence[int], seed: int) -> list[DrawnBlueprint | None]:
+    """One drawn blueprint (and pairing) per entry of ``lengths`` from the bundled library
+    (seeded)."""
     rng = np.random.default_rng(seed)
     library = _bundled_library()
     return [library.draw(int(n), rng) for n in lengths]

@@ -49,6 +49,7 @@ from torch import nn
 
 from molgen.datasets.pdb_chains import BackboneItem, collate_backbones
 from molgen.geometry import Frames, center
+from molgen.io.strand_pairing import MAX_PARTNERS
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 from molgen.seeding import seeded_generator
 
@@ -96,6 +97,7 @@ def _item(atoms: np.ndarray) -> BackboneItem:
         mask=torch.ones(n, dtype=torch.bool),
         residue_index=index,
         ss=torch.zeros(n, dtype=torch.long),  # unspecified: the score is unconditional
+        partners=torch.full((n, MAX_PARTNERS), -1, dtype=torch.long),
         sequence="X" * n,
         name="",
     )

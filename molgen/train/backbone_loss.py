@@ -31,7 +31,9 @@ gradient-free pass supplies :math:`\hat x_0` as an input to the second.
 Secondary-structure labels (for a network with ``ss_condition``) are dropped at random so
 that one network samples with and without a blueprint: a chain loses all its labels with
 probability ``ss_drop_chain_rate``; otherwise each label is replaced by X (unspecified)
-with a rate drawn per chain from :math:`U(0, r_{\max})`, ``ss_drop_residue_max``.
+with a rate drawn per chain from :math:`U(0, r_{\max})`, ``ss_drop_residue_max``. Strand
+partners (for a network with ``pair_condition``) are dropped for a whole chain with probability
+``pair_drop_chain_rate``, independently of the labels.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from molgen.diffusion.se3 import DEFAULT_MIN_T
 from molgen.geometry import Frames, backbone_dihedrals, backbone_from_frames, center
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 
-__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels"]
+__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "drop_partners"]
 
 
 @dataclass
@@ -65,6 +67,7 @@ class BackboneLossConfig:
     self_condition_rate: float = 0.5
     ss_drop_chain_rate: float = 0.3
     ss_drop_residue_max: float = 0.5
+    pair_drop_chain_rate: float = 0.5
 
 
 def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generator) -> Tensor:
@@ -75,6 +78,14 @@ def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generat
     rate = torch.where(torch.rand(b, **uniform) < config.ss_drop_chain_rate, 1.0, rate)
     keep = torch.rand(ss.shape, **uniform) >= rate[:, None]  # [B, L]
     return torch.where(keep, ss, torch.zeros_like(ss))
+
+
+def drop_partners(partners: Tensor, rate: float, generator: torch.Generator) -> Tensor:
+    """Strand partners ``[B, L, P]`` with every chain's set to -1 (none) with probability
+    ``rate``."""
+    uniform = {"dtype": torch.float32, "device": partners.device, "generator": generator}
+    drop = torch.rand(partners.shape[0], **uniform) < rate  # [B]
+    return torch.where(drop[:, None, None], torch.full_like(partners, -1), partners)
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -136,6 +147,9 @@ def backbone_loss(
 
     res = batch.residue_index
     ss = drop_labels(batch.ss, cfg, generator) if net.config.ss_condition else None
+    if ss is not None and getattr(net.config, "pair_condition", False):
+        partners = drop_partners(batch.partners, cfg.pair_drop_chain_rate, generator)
+        ss = torch.cat([ss[..., None], partners], dim=-1)  # [B, L, 1 + P]
     self_cond = None
     draw = torch.rand((), dtype=dtype, device=device, generator=generator)
     if net.config.self_condition and float(draw) < cfg.self_condition_rate:

@@ -197,3 +197,21 @@ def test_sampler_one_item_per_group_each_epoch(val_chains):
     assert set(other) != set(items) and len(other) == len(items)
     sampler.set_epoch(0)
     assert [i for b in sampler for i in b] == items
+
+
+def test_partners_index_the_crop_and_pad_with_minus_one(chain_set_path):
+    """Strand partners of a crop point inside the crop at strand residues of the crop (the
+    crop's own CA positions decide them), and padding has none."""
+    chains = PDBChains(chain_set_path, split="val", crop_length=64, seed=3)
+    items = [chains[i] for i in range(40)]
+    assert sum(int((it.partners >= 0).sum()) for it in items) > 50
+    for it in items:
+        row, _ = np.nonzero(it.partners.numpy() >= 0)
+        cols = it.partners[it.partners >= 0]
+        assert (cols < len(it.mask)).all() and (it.ss[cols] == 2).all()
+        assert (it.ss[torch.from_numpy(row)] == 2).all()
+        d = torch.linalg.vector_norm(it.atoms[row, 1] - it.atoms[cols, 1], dim=-1)
+        assert (d <= 5.5).all()
+    batch = collate_backbones(items[:4])
+    assert batch.partners.shape == (*batch.mask.shape, 2)
+    assert (batch.partners[~batch.mask] == -1).all()

@@ -215,3 +215,82 @@ def test_blueprint_changes_the_prediction_and_x_means_unconditional(val_backbone
         a = plain.scores(*args)["x0"]
         b = fresh.scores(*args, ss=helix)["x0"]
     assert (a - b).abs().max() < 1e-12
+
+
+def _paired_network(dtype: torch.dtype) -> FrameScoreNetwork:
+    """_v2_network with strand-pair conditioning, its pair embedding given random weights."""
+    net = _v2_network(dtype, long_range=0)
+    config = FrameScoreNetworkConfig(**{**net.config.to_dict(), "pair_condition": True})
+    with default_dtype(dtype):
+        paired = FrameScoreNetwork(config).eval()
+    paired.load_state_dict(net.state_dict(), strict=False)
+    with torch.no_grad():
+        paired.pair_embed.weight.normal_(0, 0.3)
+    return paired
+
+
+def _hairpin_codes(mask: torch.Tensor) -> torch.Tensor:
+    """``[B, L, 3]`` codes: all E, residue i paired with L - 1 - i (an antiparallel hairpin)."""
+    b, length = mask.shape
+    labels = torch.full((b, length), 2, dtype=torch.long)
+    lengths = mask.sum(1, keepdim=True)
+    partner = torch.where(mask, lengths - 1 - torch.arange(length), -1)
+    far = (partner - torch.arange(length)).abs() >= 3
+    partner = torch.where(far, partner, -1)
+    return torch.stack([labels, partner, torch.full_like(partner, -1)], dim=-1)
+
+
+def test_partner_edges_join_partners_in_both_directions():
+    """_partner_edges: flattened node indices of each (residue, partner) pair, both ways;
+    -1 and padded partners are skipped."""
+    from molgen.models.backbone import _partner_edges
+    from molgen.models.residue_graph import flatten_mask
+
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.bool)
+    partners = torch.full((2, 5, 2), -1)
+    partners[0, 0, 0], partners[0, 4, 0] = 4, 0
+    partners[1, 0, 0], partners[1, 1, 1] = 2, 4  # residue 4 of chain 1 is padding
+    flat, _ = flatten_mask(mask)
+    edges = _partner_edges(partners, flat, mask.shape)
+    pairs = set(map(tuple, edges.T.tolist()))
+    assert pairs == {(4, 0), (0, 4), (7, 5), (5, 7)}
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(torch.float32, 2e-4), (torch.float64, 1e-9)])
+def test_pair_conditioned_network_equivariant(val_backbones, dtype, atol):
+    """With strand partners, x0 -> Q x0 + b, trans_score -> Q trans_score and rot_score
+    unchanged under (Q, b)."""
+    net = _paired_network(dtype)
+    inp = noised_batch(short_chains(val_backbones, 3), TIMES, dtype)
+    codes = _hairpin_codes(inp["mask"])
+    m = inp["mask"][..., None]
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        ref = net.scores(inp["R"], inp["x"], inp["t"], inp["mask"], None, None, codes)
+        for _ in range(5):
+            q = random_rotation(dtype=dtype, generator=gen)
+            shift = 10 * torch.randn(3, dtype=dtype, generator=gen)
+            out = net.scores(q @ inp["R"], inp["x"] @ q.T + shift, inp["t"], inp["mask"],
+                             None, None, codes)  # fmt: skip
+            assert (out["x0"] - (ref["x0"] @ q.T + shift) * m).abs().max() < atol
+            assert (out["trans_score"] - ref["trans_score"] @ q.T).abs().max() < atol
+            assert (out["rot_score"] - ref["rot_score"]).abs().max() < atol
+
+
+def test_partners_reach_the_prediction_and_none_means_unpaired(val_backbones):
+    """Partners change x0 at high noise, where the partners are far apart; partners all -1
+    equal labels alone; a pair network is a v2 network exactly when no partners are given."""
+    net = _paired_network(torch.float64)
+    inp = noised_batch(short_chains(val_backbones, 2), [0.8, 0.9], torch.float64)
+    args = (inp["R"], inp["x"], inp["t"], inp["mask"], None, None)
+    codes = _hairpin_codes(inp["mask"])
+    unpaired = codes.clone()
+    unpaired[..., 1:] = -1
+    with torch.no_grad():
+        paired = net.scores(*args, codes)["x0"]
+        alone = net.scores(*args, codes[..., 0])["x0"]
+        minus_one = net.scores(*args, unpaired)["x0"]
+        v2 = _v2_network(torch.float64, long_range=0).scores(*args, codes[..., 0])["x0"]
+    assert (paired - alone).abs().max() > 1e-3
+    assert torch.equal(alone, minus_one)
+    assert (alone - v2).abs().max() < 1e-12

@@ -10,7 +10,13 @@ import pytest
 
 from molgen.io import load_chain_set
 from molgen.io.blueprint import blueprint_from_dssp
-from molgen.sample.blueprint_prior import BlueprintLibrary, draw_blueprints, rescale_blueprint
+from molgen.io.strand_pairing import element_pairing, strand_elements, strand_partners
+from molgen.sample.blueprint_prior import (
+    BlueprintLibrary,
+    draw_blueprints,
+    rescale_blueprint,
+    rescale_pairing,
+)
 
 
 def _runs(bp: str) -> list[tuple[str, int]]:
@@ -53,9 +59,47 @@ def test_draws_are_seeded_of_the_right_length_and_strand_rich():
     """draw_blueprints: same seed same blueprints; each of the requested length; over 200 draws
     at L = 100 the strand fraction is near the library's (0.15-0.35), so sampling with them
     asks for beta structure; far lengths give None."""
-    a = draw_blueprints([100] * 200 + [5000], seed=1)
-    assert a == draw_blueprints([100] * 200 + [5000], seed=1)
-    assert a != draw_blueprints([100] * 200 + [5000], seed=2)
-    assert all(len(bp) == 100 for bp in a[:200]) and a[200] is None
-    strand = "".join(a[:200]).count("E") / 20000
+    drawn = draw_blueprints([100] * 200 + [5000], seed=1)
+    assert drawn == draw_blueprints([100] * 200 + [5000], seed=1)
+    assert drawn != draw_blueprints([100] * 200 + [5000], seed=2)
+    assert drawn[200] is None
+    a = [d.blueprint for d in drawn[:200]]
+    assert all(len(bp) == 100 for bp in a)
+    strand = "".join(a).count("E") / 20000
     assert 0.15 < strand < 0.35
+
+
+def test_drawn_pairings_are_real_sheet_topologies(chain_set_path):
+    """The library's pairings are those of the chains' CA atoms (checked on 30 of them); drawn
+    pairings name strand elements of the drawn blueprint; most strand-rich draws come with
+    pairs, about a third of them parallel as in the train chains."""
+    library = BlueprintLibrary()
+    chains = load_chain_set(chain_set_path, "train")
+    blueprints = [blueprint_from_dssp(str(d)) for d in chains.dssp]
+    kept = [
+        c for c, b in enumerate(blueprints) if 60 <= len(b) <= 256 and 2 * b.count("L") <= len(b)
+    ]
+    for row in range(0, 3000, 100):
+        c = kept[row]
+        bp = blueprints[c]
+        partners = strand_partners(chains.atoms(c)[:, 1].astype(np.float64), bp)
+        assert library.pairings[row] == element_pairing(bp, partners)
+    drawn = [d for d in draw_blueprints([120] * 300, seed=0) if d.blueprint.count("E") > 20]
+    paired = [d for d in drawn if d.pairing]
+    assert len(paired) > 0.8 * len(drawn)
+    kinds = [p for d in paired for _, _, p in d.pairing]
+    assert 0.15 < np.mean(kinds) < 0.5
+    for d in paired:
+        count = len(strand_elements(d.blueprint))
+        assert all(0 <= a < b < count for a, b, _ in d.pairing)
+
+
+def test_rescaled_pairing_follows_elements_and_drops_vanished_ones():
+    """Shrinking keeps pairs of surviving elements under their new numbers; an element that
+    vanishes takes its pairs with it."""
+    bp = "LEEEELLLLLLLLLLLLELLLLEEEEL"  # strands 0 and 2 long, strand 1 one residue
+    pairing = [(0, 1, False), (0, 2, True)]
+    assert rescale_pairing(bp, pairing, bp) == pairing
+    small = rescale_blueprint(bp, 14)
+    assert len(strand_elements(small)) == 2
+    assert rescale_pairing(bp, pairing, small) == [(0, 1, True)]

@@ -197,3 +197,20 @@ def test_blueprint_prior_gives_each_unconditional_sample_a_drawn_blueprint():
     plain = FrameScoreNetwork(FrameScoreNetworkConfig(**tiny))
     with pytest.raises(ValueError, match="without blueprint"):
         sample_backbones(plain, [60], 1, **args)
+
+
+def test_blueprint_codes_carry_rule_partners_for_a_pair_network():
+    """A batch's codes gain the rule pairing's residue partners (hairpin: the two strands
+    face each other end to start), -1 in loops, padding and unconditioned rows."""
+    from molgen.sample.backbone import _blueprint_codes, _Job
+
+    hairpin = "LEEEEELLEEEEEL"
+    chunk = [_Job(len(hairpin), 0, 0, hairpin), _Job(16, -1, 0, None)]
+    plain = _blueprint_codes(chunk, torch.device("cpu"))
+    codes = _blueprint_codes(chunk, torch.device("cpu"), with_partners=True)
+    assert plain.shape == (2, 16) and codes.shape == (2, 16, 3)
+    assert torch.equal(codes[..., 0], plain)
+    first = codes[0, :, 1].tolist()
+    assert first[1:6] == [12, 11, 10, 9, 8] and first[8:13] == [5, 4, 3, 2, 1]
+    assert first[0] == first[6] == first[7] == first[13] == -1
+    assert (codes[0, len(hairpin) :, 1:] == -1).all() and (codes[1, :, 1:] == -1).all()

@@ -116,3 +116,14 @@ def test_drop_labels_rates():
     empty = ~kept.any(1)
     assert abs(empty.float().mean().item() - 0.3) < 0.03
     assert abs(kept[~empty].float().mean().item() - 0.75) < 0.02
+
+
+def test_drop_partners_drops_whole_chains():
+    """drop_partners: about ``rate`` of the chains lose every partner, the others keep all."""
+    from molgen.train.backbone_loss import drop_partners
+
+    partners = torch.randint(0, 50, (4000, 50, 2), generator=torch.Generator().manual_seed(0))
+    out = drop_partners(partners, 0.5, torch.Generator().manual_seed(1))
+    dropped = (out == -1).all(-1).all(-1)
+    assert abs(dropped.float().mean().item() - 0.5) < 0.03
+    assert torch.equal(out[~dropped], partners[~dropped])
