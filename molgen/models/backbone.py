@@ -76,7 +76,7 @@ def _partner_edges(partners: Tensor, flat: Tensor, shape: tuple[int, int]) -> Te
     tgt = torch.arange(len(flat), device=flat.device)[:, None].expand_as(part)[valid]
     keep = (src >= 0) & (src != tgt)
     src, tgt = src[keep], tgt[keep]
-    return torch.cat([torch.stack([src, tgt]), torch.stack([tgt, src])], dim=1)
+    return union_edges([torch.stack([src, tgt]), torch.stack([tgt, src])], len(flat))
 
 
 def _default_diffuser() -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _default_diffuser() -> dict[str, Any]:
 
 @dataclass
 class FrameScoreNetworkConfig:
-    """Architecture and diffuser settings of :class:`FrameScoreNetwork` (lengths in Angstrom).
+    r"""Architecture and diffuser settings of :class:`FrameScoreNetwork` (lengths in Angstrom).
 
     ``k`` nearest CA neighbours and ``seq_neighbours`` sequence neighbours per residue;
     sequence offsets one-hot up to ``max_offset``; ``num_rbf`` Gaussians on ``[0, rbf_max]``;
@@ -104,8 +104,11 @@ class FrameScoreNetworkConfig:
     ``ss_condition`` reads a per-residue secondary-structure label (X, H, E, L as 0-3,
     :mod:`molgen.io.blueprint`; X means unspecified); ``pair_condition`` reads strand partners
     (:mod:`molgen.io.strand_pairing`): each residue is joined to its partners by an edge that
-    carries a learned pair embedding, wherever they are in the noisy input; ``diffuser`` is
-    passed to
+    carries a learned pair embedding, wherever they are in the noisy input; ``pair_head``
+    (with ``pair_condition``) refines the clean estimate along those edges,
+    :math:`\hat x_{0,i} \mathrel{+}= \sum_j w_{ij} (\hat x_{0,j} - \hat x_{0,i})` with an
+    invariant weight :math:`w_{ij} \in (-\tfrac12, \tfrac12)` of both residues' scalars and
+    their distances; ``diffuser`` is passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -126,6 +129,7 @@ class FrameScoreNetworkConfig:
     global_context: bool = False
     ss_condition: bool = False
     pair_condition: bool = False
+    pair_head: bool = False
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,8 +205,31 @@ class FrameScoreNetwork(nn.Module):
         if config.pair_condition:
             self.pair_embed = nn.Linear(1, config.edge_dim, bias=False)
             nn.init.zeros_(self.pair_embed.weight)
+        self.pair_head = None
+        if config.pair_condition and config.pair_head:
+            self.pair_head = nn.Sequential(
+                nn.Linear(2 * num_scalars + 2 * config.num_rbf, config.mlp_dim), nn.SiLU(),
+                nn.Linear(config.mlp_dim, 1),
+            )  # fmt: skip
+            nn.init.zeros_(self.pair_head[-1].weight)
+            nn.init.zeros_(self.pair_head[-1].bias)
+        self.num_scalars = num_scalars
         self.vector_head = VectorHead(hidden, 2)  # displacement, rotation vector (world)
         self.psi_head = ScalarHead(hidden, 2)
+
+    def _pair_pull(self, h: Tensor, pos: Tensor, x0: Tensor, pair_edges: Tensor) -> Tensor:
+        r""":math:`\sum_j w_{ij} (\hat x_{0,j} - \hat x_{0,i})` ``[N, 3]`` (Angstrom) over the
+        partner edges ``[2, P]`` (see the config's ``pair_head``)."""
+        cfg, (src, tgt) = self.config, pair_edges
+        scalars = h[:, : self.num_scalars]
+        d0 = torch.linalg.vector_norm(x0[src] - x0[tgt], dim=-1)  # [P]
+        dt = torch.linalg.vector_norm(pos[src] - pos[tgt], dim=-1)  # [P]
+        feats = torch.cat([
+            scalars[tgt], scalars[src],
+            gaussian_rbf(d0, cfg.num_rbf, cfg.rbf_max), gaussian_rbf(dt, cfg.num_rbf, cfg.rbf_max),
+        ], dim=-1)  # fmt: skip
+        weight = 0.5 * torch.tanh(self.pair_head(feats))  # [P, 1]
+        return torch.zeros_like(x0).index_add_(0, tgt, weight * (x0[src] - x0[tgt]))
 
     @classmethod
     def from_config(cls, config: FrameScoreNetworkConfig | dict[str, Any]) -> FrameScoreNetwork:
@@ -335,7 +362,10 @@ class FrameScoreNetwork(nn.Module):
         psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
         shape = (b, length)
         step = cfg.trans_scale * self.diffuser.r3.marginal(t[batch])[1]  # [N], Angstrom
-        x0 = center(unflatten(pos + step[:, None] * out[:, 0], flat, shape), mask)
+        x0_flat = pos + step[:, None] * out[:, 0]  # [N, 3], Angstrom
+        if self.pair_head is not None and pair_edges is not None:
+            x0_flat = x0_flat + self._pair_pull(h, pos, x0_flat, pair_edges)
+        x0 = center(unflatten(x0_flat, flat, shape), mask)
         m = mask.to(x.dtype)[..., None]
         trans_score = self.diffuser.r3.score(x_c, x0, t) * m  # [B, L, 3]
         return {

@@ -218,14 +218,17 @@ def test_blueprint_changes_the_prediction_and_x_means_unconditional(val_backbone
 
 
 def _paired_network(dtype: torch.dtype) -> FrameScoreNetwork:
-    """_v2_network with strand-pair conditioning, its pair embedding given random weights."""
+    """_v2_network with strand-pair conditioning and the pair head, their zero-initialised
+    layers given random weights."""
     net = _v2_network(dtype, long_range=0)
-    config = FrameScoreNetworkConfig(**{**net.config.to_dict(), "pair_condition": True})
+    extra = {"pair_condition": True, "pair_head": True}
+    config = FrameScoreNetworkConfig(**{**net.config.to_dict(), **extra})
     with default_dtype(dtype):
         paired = FrameScoreNetwork(config).eval()
     paired.load_state_dict(net.state_dict(), strict=False)
     with torch.no_grad():
         paired.pair_embed.weight.normal_(0, 0.3)
+        paired.pair_head[-1].weight.normal_(0, 0.3)
     return paired
 
 
