@@ -129,7 +129,9 @@ def sample_backbone_command(
         typer.Option(
             "--ss",
             help="Secondary-structure blueprint, one letter per residue: H helix, E strand, "
-            "L loop, X unspecified (the sample length is its length); repeat for several.",
+            "L loop, X unspecified (the sample length is its length), optionally followed by "
+            "strand pairs such as '1-2A 2-3P' (strands numbered from 1; A antiparallel, "
+            "P parallel); repeat for several.",
         ),
     ] = None,
     ss_file: Annotated[

@@ -4,6 +4,9 @@
 Real chains' 8-state DSSP maps to the three letters one way everywhere (training labels,
 evaluation, reports): H, G, I -> ``H``; E, B -> ``E``; everything else (T, S, coil) -> ``L``.
 As integers (network input) ``X, H, E, L = 0, 1, 2, 3``, so 0 also serves as padding.
+
+A user's blueprint may be followed, after white space, by its strand pairing
+(:func:`molgen.io.strand_pairing.parse_pairing`): ``LEEEELLEEEELLHHHHHHLLEEEEL 1-2A 1-3P``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from molgen.errors import InputError
+from molgen.io.strand_pairing import Pairing, parse_pairing
 
 __all__ = [
     "BLUEPRINT_LETTERS",
@@ -22,6 +26,7 @@ __all__ = [
     "encode_blueprint",
     "parse_blueprint",
     "read_blueprint_file",
+    "split_blueprint",
 ]
 
 #: Letter of each integer code; ``BLUEPRINT_LETTERS[0]`` is "unspecified".
@@ -53,16 +58,29 @@ def encode_blueprint(blueprint: str) -> np.ndarray:
     return codes
 
 
+def split_blueprint(text: str) -> tuple[str, Pairing | None]:
+    """The letters of a blueprint and its strand pairing (``None`` if it names none).
+
+    >>> split_blueprint("LEEELLEEEL 1-2A")
+    ('LEEELLEEEL', [(0, 1, False)])
+
+    Raises ``ValueError`` for a bad pairing token (:func:`parse_pairing`).
+    """
+    letters, *tokens = text.split() or [""]
+    return letters, (parse_pairing(tokens, letters) if tokens else None)
+
+
 def parse_blueprint(text: str, source: str | os.PathLike | None = None) -> str:
-    """Validate a user's blueprint: upper-cased, at least 2 letters, only ``H E L X``.
+    """Validate a user's blueprint: upper-cased, at least 2 letters, only ``H E L X``, then
+    optional strand-pair tokens (module docstring); returned with single spaces.
 
     Raises
     ------
     InputError
-        Naming ``source`` (a file, or the ``--ss`` option) and the first bad letter.
+        Naming ``source`` (a file, or the ``--ss`` option) and the first bad letter or token.
     """
-    blueprint = text.strip().upper()
     where = source if source is not None else "--ss"
+    blueprint, *tokens = text.upper().split() or [""]
     if len(blueprint) < 2:
         raise InputError(f"a blueprint needs at least 2 residues, got {text!r}", where)
     bad = sorted(set(blueprint) - set(BLUEPRINT_LETTERS))
@@ -72,7 +90,11 @@ def parse_blueprint(text: str, source: str | os.PathLike | None = None) -> str:
             "X (unspecified)",
             where,
         )
-    return blueprint
+    try:
+        parse_pairing(tokens, blueprint)
+    except ValueError as err:
+        raise InputError(str(err), where) from err
+    return " ".join([blueprint, *tokens])
 
 
 def read_blueprint_file(path: str | os.PathLike) -> list[str]:

@@ -16,11 +16,14 @@ b_1 - u - \delta`, parallel :math:`a_0 + u \leftrightarrow b_0 + u + \delta`, wi
 :math:`\delta = \lfloor(n_b - n_a)/2\rceil` from the element lengths :math:`n`, within both
 elements. Without a pairing, :func:`rule_pairing` pairs each strand with the next one:
 antiparallel when no helix lies between them (a hairpin or meander), parallel across a helix
-(the right-handed beta-alpha-beta crossover).
+(the right-handed beta-alpha-beta crossover). A user writes a pairing as tokens ``1-2A``
+(strands numbered from 1 in sequence order; ``A`` antiparallel, ``P`` parallel), read by
+:func:`parse_pairing`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -30,6 +33,7 @@ __all__ = [
     "MAX_PARTNERS",
     "Pairing",
     "element_pairing",
+    "parse_pairing",
     "partners_from_pairing",
     "rule_pairing",
     "strand_elements",
@@ -98,6 +102,36 @@ def element_pairing(blueprint: str, partners: np.ndarray) -> Pairing:
             slope = np.polyfit(i, j, 1)[0] if len(set(i.tolist())) > 1 else -1.0
             pairing.append((a, b, bool(slope > 0)))
     return pairing
+
+
+_TOKEN = re.compile(r"^(\d+)-(\d+)([AP])$")
+
+
+def parse_pairing(tokens: Sequence[str], blueprint: str) -> Pairing:
+    """The pairing written as ``1-2A`` / ``2-3P`` tokens for ``blueprint`` (0-based elements).
+
+    >>> parse_pairing(["1-2a", "3-2P"], "LEEELLEEELHHHLEEEL")
+    [(0, 1, False), (1, 2, True)]
+
+    Raises
+    ------
+    ValueError
+        Naming the first token that is malformed, names a strand the blueprint lacks, pairs a
+        strand with itself or repeats a pair.
+    """
+    count = len(strand_elements(blueprint))
+    pairing: Pairing = []
+    for token in tokens:
+        match = _TOKEN.match(token.upper())
+        if match is None:
+            raise ValueError(f"strand pair {token!r} is not like 1-2A (antiparallel) or 1-2P")
+        a, b = sorted((int(match[1]) - 1, int(match[2]) - 1))
+        if a == b or a < 0 or b >= count:
+            raise ValueError(f"strand pair {token!r}: the blueprint has strands 1-{count}")
+        if any((a, b) == (x, y) for x, y, _ in pairing):
+            raise ValueError(f"strand pair {token!r} is given twice")
+        pairing.append((a, b, match[3] == "P"))
+    return sorted(pairing)
 
 
 def rule_pairing(blueprint: str) -> Pairing:

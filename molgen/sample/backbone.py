@@ -32,7 +32,7 @@ import torch
 from molgen.devices import resolve_device
 from molgen.diffusion import DEFAULT_MIN_T
 from molgen.geometry import Frames, backbone_from_frames, frames_from_backbone
-from molgen.io.blueprint import encode_blueprint
+from molgen.io.blueprint import encode_blueprint, split_blueprint
 from molgen.io.strand_pairing import MAX_PARTNERS, partners_from_pairing, rule_pairing
 from molgen.sample.blueprint_prior import DrawnBlueprint, draw_blueprints
 from molgen.sample.config import BackboneSamplerConfig, with_settings
@@ -80,7 +80,7 @@ def step_count(config: BackboneSamplerConfig) -> int:
 class _Job:
     """One chain to sample: its length, sample index and (optional) blueprint; the index of a
     user's blueprint in the requested list, -1 for unconditional lengths; the strand pairing
-    of a drawn blueprint (``None``: :func:`rule_pairing`)."""
+    the user gave or a drawn blueprint came with (``None``: :func:`rule_pairing`)."""
 
     length: int
     blueprint_index: int
@@ -105,7 +105,10 @@ def _jobs(
             j if d is None else _Job(j.length, -1, j.index, d.blueprint, pairing=tuple(d.pairing))
             for j, d in zip(jobs, drawn, strict=True)
         ]
-    jobs += [_Job(len(bp), k, i, bp) for k, bp in enumerate(blueprints) for i in range(num)]
+    for k, text in enumerate(blueprints):
+        letters, pairing = split_blueprint(text)
+        pairing = None if pairing is None else tuple(pairing)
+        jobs += [_Job(len(letters), k, i, letters, pairing=pairing) for i in range(num)]
     return jobs
 
 
@@ -311,7 +314,7 @@ def sample_backbones(
     conditioning = read_conditioning(config.contig, config.motif, config.input)
     if conditioning is not None and config.partial_t is None and config.input is not None:
         raise ValueError("partial diffusion (input) needs partial_t")
-    sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+    sizes = list(config.lengths) + [len(split_blueprint(bp)[0]) for bp in config.blueprints]
     if conditioning is not None:
         if sizes:
             raise ValueError("a contig or an input sets the lengths: give no lengths or blueprints")
@@ -324,6 +327,8 @@ def sample_backbones(
     paired = getattr(model.config, "pair_condition", False)
     if (config.blueprints or config.blueprint_prior) and not conditional:
         raise ValueError("this model was trained without blueprint conditioning")
+    if not paired and any(split_blueprint(bp)[1] for bp in config.blueprints):
+        raise ValueError("this model was trained without strand pairs")
     device = resolve_device(config.device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(rank_seed(config.seed, rank))

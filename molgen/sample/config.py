@@ -29,7 +29,10 @@ class BackboneSamplerConfig:
         Chain lengths (residues) sampled without a user blueprint; ``num`` samples each.
     blueprints : list of str
         Secondary-structure blueprints (``H E L X`` per residue) for a model trained with
-        ``ss_condition``; ``num`` samples each, of the blueprint's length.
+        ``ss_condition``; ``num`` samples each, of the blueprint's length. A blueprint may end
+        in strand-pair tokens (``LEEEELLEEEEL 1-2A``, :mod:`molgen.io.strand_pairing`) read
+        by a model trained with ``pair_condition``; without them such a model pairs each
+        strand with the next (``rule_pairing``).
     num : int
         Samples per length and per blueprint.
     steps : int

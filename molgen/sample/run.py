@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from molgen.errors import InputError
+from molgen.io.blueprint import split_blueprint
 from molgen.sample.config import BackboneSamplerConfig, ConformerSamplerConfig
 
 __all__ = ["MoleculeSource", "run_backbone_sampling", "run_conformer_sampling"]
@@ -64,7 +65,7 @@ def _check_backbone_config(config: BackboneSamplerConfig) -> None:
     elif not config.lengths and not config.blueprints:
         raise InputError("give --length, --ss or --ss-file")
     else:
-        sizes = list(config.lengths) + [len(bp) for bp in config.blueprints]
+        sizes = list(config.lengths) + [len(split_blueprint(bp)[0]) for bp in config.blueprints]
     if min(sizes) < LENGTH_RANGE[0] or max(sizes) > LENGTH_RANGE[1]:
         low, high = LENGTH_RANGE
         raise InputError(f"--length and blueprints must be {low}-{high} residues, got {sizes}")
@@ -130,6 +131,9 @@ def run_backbone_sampling(
         raise InputError(
             "this model was trained without blueprints (--ss, --ss-prior)", config.model
         )
+    paired = getattr(network.config, "pair_condition", False)
+    if not paired and any(split_blueprint(bp)[1] for bp in config.blueprints):
+        raise InputError("this model was trained without strand pairs (1-2A...)", config.model)
     config = dataclasses.replace(config, device=str(dist.device)).resolved(network)
     if dist.rank == 0:
         prepare_output_dir(out, overwrite=overwrite)

@@ -150,14 +150,51 @@ def test_sample_with_blueprints(tiny_ss_model, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [(["--ss", "LLHHQQ"], "'Q'"), ([], "--length, --ss or --ss-file"),
-     (["--ss-file", "missing.txt"], "no such blueprint file")],
+     (["--ss-file", "missing.txt"], "no such blueprint file"),
+     (["--ss", "LEEEELLEEEEL 1-3A"], "strands 1-2"), (["--ss", "LEEEELLEEEEL 1:2"], "like 1-2A"),
+     (["--ss", "LEEEELLEEEEL 1-2A"], "without strand pairs")],
 )  # fmt: skip
 def test_sample_blueprint_errors(tiny_ss_model, tmp_path, capsys, extra, message):
-    """A bad letter, no length or blueprint at all, a missing blueprint file: one line, exit 2."""
+    """A bad letter, no length or blueprint at all, a missing blueprint file, a strand pair the
+    blueprint lacks or cannot be read, pairs for a model trained without them: one line,
+    exit 2."""
     args = ["sample", "backbone", "--model", str(tiny_ss_model), "--out", str(tmp_path / "o")]
     assert main([*args, *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def tiny_pair_model(tmp_path_factory):
+    """A tiny FrameScoreNetwork with blueprint and strand-pair input and the pair head, their
+    weights non-zero."""
+    import torch
+
+    config = FrameScoreNetworkConfig(**TINY, ss_condition=True, pair_condition=True, pair_head=True)
+    net = FrameScoreNetwork(config)
+    torch.nn.init.normal_(net.ss_embed.weight, std=2.0)
+    torch.nn.init.normal_(net.pair_embed.weight, std=2.0)
+    torch.nn.init.normal_(net.pair_head[-1].weight, std=2.0)
+    return save(net, tmp_path_factory.mktemp("pair_model"), overwrite=True)
+
+
+def test_sample_with_strand_pairs(tiny_pair_model, tmp_path):
+    """A blueprint's strand pairs reach a pair model: the report shows the letters alone,
+    config.json the blueprint as given, and a parallel pair gives other coordinates than the
+    rule's antiparallel one (same seed), which equals giving 1-2A."""
+    hairpin = "LEEEEELLLLEEEEEL"
+    outs = {}
+    for name, text in (("rule", hairpin), ("anti", f"{hairpin} 1-2A"), ("par", f"{hairpin} 1-2p")):
+        out = tmp_path / name
+        args = ["sample", "backbone", "--ss", text, "--num", "1", "--steps", "3", "-q"]
+        assert main([*args, "--model", str(tiny_pair_model), "--out", str(out)]) == 0
+        outs[name] = (out / "sample_ss00_L16_000.pdb").read_text()
+        rows = list(csv.DictReader((out / "report.csv").open()))
+        assert rows[0]["blueprint"] == hairpin
+    assert json.loads((tmp_path / "par" / "config.json").read_text())["blueprints"] == [
+        f"{hairpin} 1-2P"
+    ]
+    assert outs["rule"] == outs["anti"] != outs["par"]
 
 
 def test_blueprint_refused_by_an_unconditional_model(tiny_model, tmp_path, capsys):

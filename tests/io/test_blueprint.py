@@ -42,6 +42,9 @@ def test_parse_refuses_bad_blueprints(text, message):
         parse_blueprint(text)
     assert str(err.value).startswith("--ss:")
     assert parse_blueprint(" lleeh ") == "LLEEH"
+    assert parse_blueprint("leeellleeel  1-2a ") == "LEEELLLEEEL 1-2A"
+    with pytest.raises(InputError, match=r"^--ss: strand pair '1-3A'"):
+        parse_blueprint("LEEELLLEEEL 1-3A")
 
 
 def test_blueprint_file(tmp_path):

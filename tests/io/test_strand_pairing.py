@@ -13,6 +13,7 @@ from molgen.io.strand_pairing import (
     MAX_PARTNERS,
     PAIR_CA_CUTOFF,
     element_pairing,
+    parse_pairing,
     partners_from_pairing,
     rule_pairing,
     strand_elements,
@@ -101,3 +102,18 @@ def test_rule_pairing_and_bad_element_pairs():
     assert rule_pairing("LLHHHHLL") == []
     with pytest.raises(ValueError, match="no strand pair"):
         partners_from_pairing(blueprint, [(0, 3, False)])
+
+
+@pytest.mark.parametrize(
+    ("tokens", "message"),
+    [(["1-4A"], "strands 1-3"), (["2-2P"], "strands 1-3"), (["1-2X"], "like 1-2A"),
+     (["1-2A", "2-1P"], "twice"), (["0-1A"], "strands 1-3")],
+)  # fmt: skip
+def test_parse_pairing_refuses_bad_tokens(tokens, message):
+    """Tokens name strands from 1; unknown strands, self pairs, bad kinds, repeats are errors."""
+    with pytest.raises(ValueError, match=message):
+        parse_pairing(tokens, "LEEEEELLEEEEELLHHHHHHHLLEEEEEL")
+    assert parse_pairing(["3-1p", "1-2A"], "LEEEEELLEEEEELLHHHHHHHLLEEEEEL") == [
+        (0, 1, False),
+        (0, 2, True),
+    ]
