@@ -2,12 +2,16 @@
 
 The fixtures under ``tests/fixtures/same_outputs/`` were recorded from the code before the
 refactor by its ``make_same_outputs.py`` (which these tests call to recompute them), with
-copies of the bundled models of that time. Everything is compared exactly: the refactor
-moves code, it does not reorder floating-point operations. ``conformers.npz`` was re-recorded
-twice since, on purpose (issue 22): the sampler's seed conformers are MMFF94-minimised before
-the torsion model, which changes every conformer; and conformers failing a check are
-MMFF94-minimised before any is regenerated (one of the six), while the batched torsion turn
-changed the others by at most 2e-7 A (float32 network inputs of reordered sums).
+copies of the bundled models of that time. Everything is compared to float32 round-off
+(relative 1e-5, absolute 1e-5 Angstrom; integers, strings and flags exactly): the refactor
+moves code, it does not change the numbers. (They were compared exactly until a machine with
+another CPU, an AMD EPYC on 2026-12-03, gave other float kernels' round-off: up to 8e-6 A in
+the 20-step backbones, 6e-8 A in the conformers, 1e-6 relative in the denoising score.)
+``conformers.npz`` was re-recorded twice since, on purpose (issue 22): the sampler's seed
+conformers are MMFF94-minimised before the torsion model, which changes every conformer; and
+conformers failing a check are MMFF94-minimised before any is regenerated (one of the six),
+while the batched torsion turn changed the others by at most 2e-7 A (float32 network inputs
+of reordered sums).
 ``backbones.npz`` was re-recorded once, on purpose (issue 20): idealisation restrains a
 twisted peptide as trans without its flanking phi/psi, which moves both 20-step samples.
 All three were re-recorded together, on purpose (issue 22), with ``--copy-models``: the
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 
 import numpy as np
 import pytest
@@ -43,7 +48,10 @@ def _assert_same_arrays(got: dict[str, np.ndarray], path) -> None:
     with np.load(path) as want:
         assert sorted(got) == sorted(want.files)
         for key in want.files:
-            np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+            if np.issubdtype(want[key].dtype, np.floating):
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
+            else:
+                np.testing.assert_array_equal(got[key], want[key], err_msg=key)
 
 
 @pytest.mark.slow
@@ -61,9 +69,14 @@ def test_conformers_match_recorded_sets():
 @pytest.mark.slow
 def test_score_table_matches_recorded_rows():
     """The score table of data/examples has the recorded rows, each recorded column with the
-    recorded value exactly (columns added since, by new checks, are not compared)."""
+    recorded value (floats to round-off; columns added since, by new checks, are not
+    compared)."""
     want = json.loads((FIXTURES / "scores.json").read_text())
     got = _maker().score_fixture()
     assert len(got) == len(want)
     for row, recorded in zip(got, want, strict=True):
-        assert {k: row.get(k) for k in recorded} == recorded
+        for key, value in recorded.items():
+            if isinstance(value, float) and isinstance(row.get(key), float):
+                assert math.isclose(row[key], value, rel_tol=1e-5, abs_tol=1e-6), key
+            else:
+                assert row.get(key) == value, key
