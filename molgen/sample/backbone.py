@@ -126,12 +126,13 @@ def _blueprint_codes(
     codes = torch.zeros(size, dtype=torch.long)
     partners = torch.full((*size, MAX_PARTNERS), -1, dtype=torch.long)
     for row, job in enumerate(chunk):
-        if job.blueprint is not None:
-            codes[row, : job.length] = torch.from_numpy(encode_blueprint(job.blueprint))
+        if job.blueprint is None:
+            continue
+        codes[row, : job.length] = torch.from_numpy(encode_blueprint(job.blueprint))
+        if with_partners:
             pairing = rule_pairing(job.blueprint) if job.pairing is None else job.pairing
-            partners[row, : job.length] = torch.from_numpy(
-                partners_from_pairing(job.blueprint, pairing)
-            )
+            pairs = partners_from_pairing(job.blueprint, pairing)
+            partners[row, : job.length] = torch.from_numpy(pairs)
     if with_partners:
         codes = torch.cat([codes[..., None], partners], dim=-1)
     return codes.to(device)
