@@ -37,6 +37,7 @@ __all__ = [
     "partners_from_pairing",
     "rule_pairing",
     "strand_elements",
+    "strand_owner",
     "strand_partners",
 ]
 
@@ -62,6 +63,18 @@ def strand_elements(blueprint: str) -> list[tuple[int, int]]:
     return out
 
 
+def strand_owner(blueprint: str) -> np.ndarray:
+    """Strand element of each residue, ``int [L]``, -1 outside strands.
+
+    >>> strand_owner("LEELE").tolist()
+    [-1, 0, 0, -1, 1]
+    """
+    owner = np.full(len(blueprint), -1)
+    for k, (start, end) in enumerate(strand_elements(blueprint)):
+        owner[start : end + 1] = k
+    return owner
+
+
 def strand_partners(ca: np.ndarray, blueprint: str) -> np.ndarray:
     """Residue partners ``int64 [L, MAX_PARTNERS]`` of a chain's CA positions ``[L, 3]``
     (Angstrom) and its blueprint (module docstring); ``-1`` where none. Non-finite CA atoms
@@ -85,10 +98,7 @@ def element_pairing(blueprint: str, partners: np.ndarray) -> Pairing:
     """Element pairs ``(a, b, parallel)`` with ``a < b`` of residue ``partners`` (the strand
     elements with at least two residue pairs between them; parallel when the partner index
     rises along ``a``)."""
-    elements = strand_elements(blueprint)
-    owner = np.full(len(blueprint), -1)
-    for k, (start, end) in enumerate(elements):
-        owner[start : end + 1] = k
+    owner = strand_owner(blueprint)
     links: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, row in enumerate(partners):
         for j in row[row >= 0]:

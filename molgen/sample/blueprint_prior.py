@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from molgen.io.strand_pairing import Pairing, strand_elements
+from molgen.io.strand_pairing import Pairing, strand_elements, strand_owner
 
 __all__ = [
     "LIBRARY_FILE",
@@ -65,9 +65,7 @@ def rescale_pairing(blueprint: str, pairing: Pairing, rescaled: str) -> Pairing:
     [(0, 1, False)]
     """
     scale = len(rescaled) / len(blueprint)
-    owner = np.full(len(rescaled), -1)
-    for k, (start, end) in enumerate(strand_elements(rescaled)):
-        owner[start : end + 1] = k
+    owner = strand_owner(rescaled)
     centres = [(start + end + 1) / 2 * scale for start, end in strand_elements(blueprint)]
     new = [int(owner[min(int(c), len(rescaled) - 1)]) for c in centres]
     out = []
