@@ -193,7 +193,22 @@ class Trainer:
             "world_size": self.dist.world_size,
         }
         self.console = Console(stderr=True, quiet=quiet or not self.is_main)
+        self._refuse_foreign_folder()
+        # A collective: no rank writes into out_dir (rank 0's logger may at once) before every
+        # rank has looked at it, or a slower rank would take rank 0's files for the user's.
+        all_gather_object(None)
         self.logger = MetricLogger(self.out_dir, enabled=self.is_main)
+
+    def _refuse_foreign_folder(self) -> None:
+        """Raise InputError when ``out_dir`` holds files but no ``checkpoints/last.pt``."""
+        if self.checkpoint_path.exists() or not self.out_dir.is_dir():
+            return
+        if any(self.out_dir.iterdir()):  # the user's files: never overwritten
+            raise InputError(
+                "not empty and not a molgen run folder (no checkpoints/last.pt); "
+                "train into a new or empty folder",
+                self.out_dir,
+            )
 
     # ----------------------------------------------------------------- checkpoints
     def save_checkpoint(self) -> None:
@@ -308,13 +323,6 @@ class Trainer:
         Returns the metrics averaged over the last logging interval (empty if nothing ran).
         """
         cfg = self.config
-        if not self.checkpoint_path.exists() and self.out_dir.is_dir():
-            if any(self.out_dir.iterdir()):  # the user's files: never overwritten
-                raise InputError(
-                    "not empty and not a molgen run folder (no checkpoints/last.pt); "
-                    "train into a new or empty folder",
-                    self.out_dir,
-                )
         if self.checkpoint_path.exists():
             self.load_checkpoint(self.checkpoint_path)
             self.logger.truncate_after(self.step)

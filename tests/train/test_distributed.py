@@ -18,6 +18,7 @@ from molgen.train import TrainConfig, Trainer
 SCRIPT = textwrap.dedent(
     """
     import sys
+    import time
     import torch
     from torch import nn
     from molgen.datasets import LengthBucketSampler
@@ -42,6 +43,8 @@ SCRIPT = textwrap.dedent(
     config = TrainConfig(lr=0.05, max_steps=6, log_every=2, checkpoint_every=3, device="cpu")
     trainer = Trainer(model, loss_fn, sampler, config, out + "/run", quiet=True)
     rank, world = trainer.rank, trainer.dist.world_size
+    if rank == 1:  # a slow rank must not take rank 0's fresh run files for the user's
+        time.sleep(1.0)
     trainer.fit()
     torch.save({"state": model.state_dict(), "ema": trainer.ema.shadow,
                 "batches": seen,
