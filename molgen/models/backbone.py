@@ -108,7 +108,13 @@ class FrameScoreNetworkConfig:
     (with ``pair_condition``) refines the clean estimate along those edges,
     :math:`\hat x_{0,i} \mathrel{+}= \sum_j w_{ij} (\hat x_{0,j} - \hat x_{0,i})` with an
     invariant weight :math:`w_{ij} \in (-\tfrac12, \tfrac12)` of both residues' scalars and
-    their distances; ``diffuser`` is passed to
+    their distances; ``pair_turn`` (with ``pair_head``) turns each paired residue's clean
+    frame towards its partners, :math:`\hat w_i \mathrel{+}= R_{t,i}^\top \sum_j a_{ij}\,
+    (R_{t,i} c_i) \times \hat u_{ij}` with :math:`c_i` an invariant, learned local axis,
+    :math:`\hat u_{ij}` the unit vector from :math:`\hat x_{0,i}` to :math:`\hat x_{0,j}` and
+    :math:`a_{ij} \in (-1, 1)` invariant like :math:`w_{ij}` (a small rotation about
+    :math:`c \times u` swings the axis :math:`c` towards :math:`u`; backbone hydrogen bonds
+    across a sheet need the carbonyls to face the partner strand); ``diffuser`` is passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -130,6 +136,7 @@ class FrameScoreNetworkConfig:
     ss_condition: bool = False
     pair_condition: bool = False
     pair_head: bool = False
+    pair_turn: bool = False
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -213,23 +220,53 @@ class FrameScoreNetwork(nn.Module):
             )  # fmt: skip
             nn.init.zeros_(self.pair_head[-1].weight)
             nn.init.zeros_(self.pair_head[-1].bias)
+        self.pair_turn, self.turn_axis = None, None
+        if self.pair_head is not None and config.pair_turn:
+            self.pair_turn = nn.Sequential(
+                nn.Linear(2 * num_scalars + 2 * config.num_rbf, config.mlp_dim), nn.SiLU(),
+                nn.Linear(config.mlp_dim, 1),
+            )  # fmt: skip
+            # The axis starts at zero (so does the turn); the weight does not, or neither
+            # would get a gradient.
+            self.turn_axis = nn.Linear(num_scalars, 3)
+            nn.init.zeros_(self.turn_axis.weight)
+            nn.init.zeros_(self.turn_axis.bias)
         self.num_scalars = num_scalars
         self.vector_head = VectorHead(hidden, 2)  # displacement, rotation vector (world)
         self.psi_head = ScalarHead(hidden, 2)
 
-    def _pair_pull(self, h: Tensor, pos: Tensor, x0: Tensor, pair_edges: Tensor) -> Tensor:
-        r""":math:`\sum_j w_{ij} (\hat x_{0,j} - \hat x_{0,i})` ``[N, 3]`` (Angstrom) over the
-        partner edges ``[2, P]`` (see the config's ``pair_head``)."""
+    def _pair_features(self, h: Tensor, pos: Tensor, x0: Tensor, pair_edges: Tensor) -> Tensor:
+        """Invariant features ``[P, F]`` of the partner edges ``[2, P]``: both residues'
+        scalars and RBFs of their distance in the clean estimate and in the noisy input."""
         cfg, (src, tgt) = self.config, pair_edges
         scalars = h[:, : self.num_scalars]
         d0 = torch.linalg.vector_norm(x0[src] - x0[tgt], dim=-1)  # [P]
         dt = torch.linalg.vector_norm(pos[src] - pos[tgt], dim=-1)  # [P]
-        feats = torch.cat([
+        return torch.cat([
             scalars[tgt], scalars[src],
             gaussian_rbf(d0, cfg.num_rbf, cfg.rbf_max), gaussian_rbf(dt, cfg.num_rbf, cfg.rbf_max),
         ], dim=-1)  # fmt: skip
-        weight = 0.5 * torch.tanh(self.pair_head(feats))  # [P, 1]
+
+    def _pair_pull(self, h: Tensor, pos: Tensor, x0: Tensor, pair_edges: Tensor) -> Tensor:
+        r""":math:`\sum_j w_{ij} (\hat x_{0,j} - \hat x_{0,i})` ``[N, 3]`` (Angstrom) over the
+        partner edges ``[2, P]`` (see the config's ``pair_head``)."""
+        src, tgt = pair_edges
+        weight = 0.5 * torch.tanh(self.pair_head(self._pair_features(h, pos, x0, pair_edges)))
         return torch.zeros_like(x0).index_add_(0, tgt, weight * (x0[src] - x0[tgt]))
+
+    def _pair_rotation(
+        self, h: Tensor, pos: Tensor, rot: Tensor, x0: Tensor, pair_edges: Tensor
+    ) -> Tensor:
+        r"""Local rotation vector ``[N, 3]`` (radians) turning each residue's learned axis
+        towards its partners in the clean estimate (see the config's ``pair_turn``)."""
+        src, tgt = pair_edges
+        axis = (rot @ self.turn_axis(h[:, : self.num_scalars])[:, :, None])[:, :, 0]  # world
+        toward = F.normalize(x0[src] - x0[tgt], dim=-1, eps=1e-6)  # [P, 3]
+        amount = torch.tanh(self.pair_turn(self._pair_features(h, pos, x0, pair_edges)))
+        turn = torch.zeros_like(x0).index_add_(
+            0, tgt, amount * torch.linalg.cross(axis[tgt], toward)
+        )  # [N, 3], world frame
+        return (rot.transpose(-1, -2) @ turn[:, :, None])[:, :, 0]
 
     @classmethod
     def from_config(cls, config: FrameScoreNetworkConfig | dict[str, Any]) -> FrameScoreNetwork:
@@ -355,16 +392,18 @@ class FrameScoreNetwork(nn.Module):
             if self.contexts is not None:
                 h = self.contexts[layer](h, batch)
         out = self.vector_head(h)  # [N, 2, 3]
-        sigma_rot = self.diffuser.so3.sigma(t[batch])  # [N], radians
-        w = sigma_rot[:, None] * (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3]
-        rot0 = rot @ rotvec_to_matrix(w)  # [N, 3, 3]
-        rot_score = self.diffuser.so3.kernel_score(-w, sigma_rot)  # [N, 3]
-        psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
-        shape = (b, length)
         step = cfg.trans_scale * self.diffuser.r3.marginal(t[batch])[1]  # [N], Angstrom
         x0_flat = pos + step[:, None] * out[:, 0]  # [N, 3], Angstrom
         if self.pair_head is not None and pair_edges is not None:
             x0_flat = x0_flat + self._pair_pull(h, pos, x0_flat, pair_edges)
+        sigma_rot = self.diffuser.so3.sigma(t[batch])  # [N], radians
+        w = sigma_rot[:, None] * (rot.transpose(-1, -2) @ out[:, 1, :, None])[:, :, 0]  # [N, 3]
+        if self.pair_turn is not None and pair_edges is not None:
+            w = w + self._pair_rotation(h, pos, rot, x0_flat, pair_edges)
+        rot0 = rot @ rotvec_to_matrix(w)  # [N, 3, 3]
+        rot_score = self.diffuser.so3.kernel_score(-w, sigma_rot)  # [N, 3]
+        psi = F.normalize(self.psi_head(h), dim=-1, eps=1e-6)  # [N, 2]
+        shape = (b, length)
         x0 = center(unflatten(x0_flat, flat, shape), mask)
         m = mask.to(x.dtype)[..., None]
         trans_score = self.diffuser.r3.score(x_c, x0, t) * m  # [B, L, 3]

@@ -217,11 +217,11 @@ def test_blueprint_changes_the_prediction_and_x_means_unconditional(val_backbone
     assert (a - b).abs().max() < 1e-12
 
 
-def _paired_network(dtype: torch.dtype) -> FrameScoreNetwork:
-    """_v2_network with strand-pair conditioning and the pair head, their zero-initialised
-    layers given random weights."""
+def _paired_network(dtype: torch.dtype, turn: bool = False) -> FrameScoreNetwork:
+    """_v2_network with strand-pair conditioning and the pair head (and with ``turn`` the
+    pair turn), their zero-initialised layers given random weights."""
     net = _v2_network(dtype, long_range=0)
-    extra = {"pair_condition": True, "pair_head": True}
+    extra = {"pair_condition": True, "pair_head": True, "pair_turn": turn}
     config = FrameScoreNetworkConfig(**{**net.config.to_dict(), **extra})
     with default_dtype(dtype):
         paired = FrameScoreNetwork(config).eval()
@@ -229,6 +229,8 @@ def _paired_network(dtype: torch.dtype) -> FrameScoreNetwork:
     with torch.no_grad():
         paired.pair_embed.weight.normal_(0, 0.3)
         paired.pair_head[-1].weight.normal_(0, 0.3)
+        if turn:
+            paired.turn_axis.weight.normal_(0, 0.3)
     return paired
 
 
@@ -259,11 +261,12 @@ def test_partner_edges_join_partners_in_both_directions():
     assert pairs == {(4, 0), (0, 4), (7, 5), (5, 7)}
 
 
+@pytest.mark.parametrize("turn", [False, True])
 @pytest.mark.parametrize(("dtype", "atol"), [(torch.float32, 2e-4), (torch.float64, 1e-9)])
-def test_pair_conditioned_network_equivariant(val_backbones, dtype, atol):
-    """With strand partners, x0 -> Q x0 + b, trans_score -> Q trans_score and rot_score
-    unchanged under (Q, b)."""
-    net = _paired_network(dtype)
+def test_pair_conditioned_network_equivariant(val_backbones, dtype, atol, turn):
+    """With strand partners (and the pair turn), x0 -> Q x0 + b, R0 -> Q R0, trans_score ->
+    Q trans_score and rot_score unchanged under (Q, b)."""
+    net = _paired_network(dtype, turn)
     inp = noised_batch(short_chains(val_backbones, 3), TIMES, dtype)
     codes = _hairpin_codes(inp["mask"])
     m = inp["mask"][..., None]
@@ -278,6 +281,7 @@ def test_pair_conditioned_network_equivariant(val_backbones, dtype, atol):
             assert (out["x0"] - (ref["x0"] @ q.T + shift) * m).abs().max() < atol
             assert (out["trans_score"] - ref["trans_score"] @ q.T).abs().max() < atol
             assert (out["rot_score"] - ref["rot_score"]).abs().max() < atol
+            assert (out["R0"] - (q @ ref["R0"]) * m[..., None]).abs().max() < atol
 
 
 def test_partners_reach_the_prediction_and_none_means_unpaired(val_backbones):
@@ -297,3 +301,26 @@ def test_partners_reach_the_prediction_and_none_means_unpaired(val_backbones):
     assert (paired - alone).abs().max() > 1e-3
     assert torch.equal(alone, minus_one)
     assert (alone - v2).abs().max() < 1e-12
+
+
+def test_pair_turn_rotates_paired_frames_and_starts_as_the_identity(val_backbones):
+    """The pair turn changes R0 (and the rotation score) of paired residues only, leaves x0
+    alone, and with its zero-initialised axis the network equals one without it."""
+    net = _paired_network(torch.float64, turn=True)
+    inp = noised_batch(short_chains(val_backbones, 2), [0.2, 0.5], torch.float64)
+    args = (inp["R"], inp["x"], inp["t"], inp["mask"], None, None)
+    codes = _hairpin_codes(inp["mask"])
+    plain = _paired_network(torch.float64)
+    plain.load_state_dict(net.state_dict(), strict=False)
+    with torch.no_grad():
+        turned, ref = net.scores(*args, codes), plain.scores(*args, codes)
+        assert torch.allclose(turned["x0"], ref["x0"], atol=1e-12)
+        moved = (turned["R0"] - ref["R0"]).abs().amax((-1, -2))  # [B, L]
+        paired = (codes[..., 1:] >= 0).any(-1) & inp["mask"]
+        assert moved[paired].min() > 1e-6
+        assert moved[~paired].max() < 1e-12
+        assert (turned["rot_score"] - ref["rot_score"]).abs().max() > 1e-3
+        net.turn_axis.weight.zero_()
+        again = net.scores(*args, codes)
+    assert torch.allclose(again["R0"], ref["R0"], atol=1e-12)
+    assert torch.allclose(again["rot_score"], ref["rot_score"], atol=1e-12)
