@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 import molgen.sample.backbone as sampler
-from molgen.datasets.pdb_chains import PDBChains, collate_backbones
+from molgen.datasets.pdb_chains import BackboneBatch, PDBChains, collate_backbones
 from molgen.evaluation import dssp_eight_state, three_state
 from molgen.models import load
 from molgen.paths import default_data_path
@@ -35,6 +35,14 @@ def strand_fraction(atoms: np.ndarray, lengths: list[int]) -> float:
     ]))  # fmt: skip
 
 
+def strand_rich_val(n: int) -> BackboneBatch:
+    """The first ``n`` val chains of 60-130 residues, at most 50% loop, more than 25% E."""
+    chains = PDBChains(default_data_path("pdb_chains.npz"), "val", crop_length=None,
+                       min_length=60, max_length=130, max_coil_fraction=0.5)  # fmt: skip
+    picked = [i for i in range(len(chains)) if (chains[i].ss == 2).float().mean() > 0.25]
+    return collate_backbones([chains[i] for i in picked[:n]])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -44,10 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     net = load(args.model).eval()
-    chains = PDBChains(default_data_path("pdb_chains.npz"), "val", crop_length=None,
-                       min_length=60, max_length=130, max_coil_fraction=0.5)  # fmt: skip
-    picked = [i for i in range(len(chains)) if (chains[i].ss == 2).float().mean() > 0.25]
-    batch = collate_backbones([chains[i] for i in picked[: args.n]])
+    batch = strand_rich_val(args.n)
     lengths = batch.mask.sum(1).tolist()
     conditions = {"labels": batch.ss}
     if getattr(net.config, "pair_condition", False):
