@@ -18,10 +18,13 @@ real chain's partner pairs and the fraction within 5.5 Angstrom, and the carbony
 the mean :math:`|\\cos|` between C=O of residue i and the direction from CA_i to CA_j over
 real partner pairs (i, j) closer than 6 Angstrom in that structure (a residue whose carbonyl
 H-bonds across the sheet points it at the partner, :math:`|\\cos| \\to 1`; a random direction
-gives 0.5). The real chains' numbers and the recall of the rebuilt and rule partners (real
-partners matched within one residue) come first.
+gives 0.5), and the pleat orientation (see :func:`pair_geometry`). With ``--denoise-times``
+it also reports the network's one-step clean estimate from the real chains noised to each
+time, given their labels and true partners. The real chains' numbers and the recall of the
+rebuilt and rule partners (real partners matched within one residue) come first.
 
 Usage: python scripts/probe_partner_orientation.py --model DIR [--n 8] [--sources ...]
+       [--denoise-times 0.05 0.1 0.2]
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ import torch
 from probe_sheet_survival import strand_fraction, strand_rich_val
 
 import molgen.sample.backbone as sampler
+from molgen.datasets.pdb_chains import BackboneBatch
+from molgen.geometry import Frames, backbone_from_frames, center
+from molgen.geometry.frames import frames_from_backbone
 from molgen.io.blueprint import BLUEPRINT_LETTERS
 from molgen.io.strand_pairing import element_pairing, partners_from_pairing, rule_pairing
 from molgen.models import load
@@ -57,18 +63,32 @@ def _pairs(partners: torch.Tensor, lengths: list[int]) -> list[tuple[int, int, i
     ]
 
 
-def pair_geometry(atoms: np.ndarray, pairs: list[tuple[int, int, int]]) -> dict[str, float]:
-    """CA-CA distances and carbonyl orientation of ``pairs`` in ``atoms [B, L, 4, 3]``."""
+def pair_geometry(
+    atoms: np.ndarray, pairs: list[tuple[int, int, int]], lengths: list[int]
+) -> dict[str, float]:
+    """CA-CA distances, carbonyl and pleat orientation of ``pairs`` in ``atoms [B, L, 4, 3]``.
+
+    The pleat of residue i is :math:`CA_i - (CA_{i-1} + CA_{i+1})/2`, the zig-zag of the CA
+    trace; in a real sheet it stands off the sheet plane, across the partner direction.
+    """
     b, i, j = (np.array(column) for column in zip(*pairs, strict=True))
     to_partner = atoms[b, j, 1] - atoms[b, i, 1]  # [P, 3]
     distance = np.linalg.norm(to_partner, axis=-1)
     carbonyl = atoms[b, i, 3] - atoms[b, i, 2]
     cos = np.abs((carbonyl * to_partner).sum(-1)) / np.linalg.norm(carbonyl, axis=-1) / distance
     close = distance < ORIENTATION_CUTOFF
+    pleated = close & (i >= 1) & (i + 1 < np.array(lengths)[b])
+    ca = atoms[:, :, 1]
+    previous, following = np.maximum(i - 1, 0), np.minimum(i + 1, ca.shape[1] - 1)
+    pleat = ca[b, i] - 0.5 * (ca[b, previous] + ca[b, following])  # [P, 3]
+    pleat_cos = np.abs((pleat * to_partner).sum(-1)) / (
+        np.linalg.norm(pleat, axis=-1).clip(1e-6) * distance
+    )
     return {
         "pair CA median": round(float(np.median(distance)), 2),
         "pairs found": round(float(np.mean(distance < FOUND_CUTOFF)), 3),
         "carbonyl |cos|": round(float(cos[close].mean()), 3) if close.any() else None,
+        "pleat |cos|": round(float(pleat_cos[pleated].mean()), 3) if pleated.any() else None,
         "close pairs": int(close.sum()),
     }
 
@@ -79,6 +99,26 @@ def recall(partners: torch.Tensor, truth: list[tuple[int, int, int]]) -> float:
     return round(float(np.mean(found)), 3)
 
 
+@torch.no_grad()
+def denoise_once(net: torch.nn.Module, batch: BackboneBatch, t: float) -> np.ndarray:
+    """The network's clean estimate (atoms ``[B, L, 4, 3]``, Angstrom) of the real chains
+    noised to time ``t`` (seed 0), given their labels and true partners, self-conditioned on
+    its own first estimate as the sampler is."""
+    mask = batch.mask.bool()
+    atoms = batch.atoms.float()
+    rot_0, x_0 = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+    generator = torch.Generator().manual_seed(0)
+    time = torch.full((mask.shape[0],), t)
+    noisy = net.diffuser.sample_marginal(Frames(rot_0, center(x_0, mask), mask), time, generator)
+    codes = torch.cat([batch.ss[..., None], batch.partners], -1)
+    out = None
+    for _ in range(2):
+        self_cond = None if out is None else out["x0"]
+        out = net.scores(noisy.rot_t, noisy.trans_t, time, mask, self_cond, None, codes, generator)
+    psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])
+    return backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask).double().numpy()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -87,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--sources", nargs="+", default=["labels", "true", "rebuilt", "rule"],
         choices=["labels", "true", "rebuilt", "rule"],
+    )  # fmt: skip
+    parser.add_argument(
+        "--denoise-times", type=float, nargs="*", default=[],
+        help="also report the one-step clean estimate from the real chains noised to these t",
     )  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -116,7 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     real = batch.atoms.numpy()
     report = {
         "chains": len(lengths),
-        "real": {"E": round(strand_fraction(real, lengths), 3), **pair_geometry(real, truth)},
+        "real": {
+            "E": round(strand_fraction(real, lengths), 3),
+            **pair_geometry(real, truth, lengths),
+        },
         "recall rebuilt": recall(sources["rebuilt"], truth),
         "recall rule": recall(sources["rule"], truth),
     }
@@ -130,7 +177,11 @@ def main(argv: list[str] | None = None) -> None:
         generator = torch.Generator().manual_seed(0)
         atoms, _ = sampler._sample_batch(net, lengths, config, generator, "cpu", None, codes, None)
         strands = round(strand_fraction(atoms, lengths), 3)
-        report[name] = {"E": strands, **pair_geometry(atoms, truth)}
+        report[name] = {"E": strands, **pair_geometry(atoms, truth, lengths)}
+    for t in args.denoise_times:
+        atoms = denoise_once(net, batch, t)
+        strands = round(strand_fraction(atoms, lengths), 3)
+        report[f"one step from t {t}"] = {"E": strands, **pair_geometry(atoms, truth, lengths)}
     print(json.dumps(report))
 
 
