@@ -98,6 +98,13 @@ def wrap_ddp(
 
 
 def cleanup_distributed() -> None:
-    """Leave the process group (no-op when not distributed)."""
+    """Leave the process group (no-op when not distributed).
+
+    Every rank first waits at a barrier, so that no rank tears down its gloo connections
+    while another is still writing after the last collective (a rank that destroys the group
+    early can abort with "terminate called without an active exception").
+    """
     if dist.is_available() and dist.is_initialized():
+        if dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()
