@@ -92,7 +92,7 @@ class BackboneSamplerConfig:
     steps: int = 200
     noise_scale: float = 0.3
     rotation_noise_scale: float | None = None
-    rotation_score_scale: float = 2.0
+    rotation_score_scale: float = 3.0
     ode: bool = False
     restrain: bool = True
     idealize: bool = True

@@ -277,13 +277,13 @@ def test_sample_refuses_bad_numbers(tiny_model, tmp_path, capsys, extra, message
 def test_rotation_settings_change_the_samples(tiny_model, tmp_path):
     """--rotation-noise-scale and --rotation-score-scale reach the sampler (same seed, other
     coordinates) and are recorded in config.json."""
-    runs = {"a": [], "b": ["--rotation-noise-scale", "0"], "c": ["--rotation-score-scale", "3"]}
+    runs = {"a": [], "b": ["--rotation-noise-scale", "0"], "c": ["--rotation-score-scale", "1.5"]}
     for name, extra in runs.items():
         assert _sample(tiny_model, tmp_path / name, "-q", *extra) == 0
     text = {n: (tmp_path / n / "sample_L20_000.pdb").read_text() for n in runs}
     assert text["a"] != text["b"] and text["a"] != text["c"]
     settings = json.loads((tmp_path / "c" / "config.json").read_text())
-    assert settings["rotation_score_scale"] == 3.0 and settings["rotation_noise_scale"] is None
+    assert settings["rotation_score_scale"] == 1.5 and settings["rotation_noise_scale"] is None
 
 
 def test_wrong_kind_of_model_is_refused(tmp_path, capsys):
