@@ -20,8 +20,10 @@ real partner pairs (i, j) closer than 6 Angstrom in that structure (a residue wh
 H-bonds across the sheet points it at the partner, :math:`|\\cos| \\to 1`; a random direction
 gives 0.5), and the pleat orientation (see :func:`pair_geometry`). With ``--denoise-times``
 it also reports the network's one-step clean estimate from the real chains noised to each
-time, given their labels and true partners. The real chains' numbers and the recall of the
-rebuilt and rule partners (real partners matched within one residue) come first.
+time, given their labels and true partners, with the carbonyl orientation of frames and CA
+taken from the input, the estimate or the real chain (:func:`denoise_once`). The real
+chains' numbers and the recall of the rebuilt and rule partners (real partners matched within
+one residue) come first.
 
 Usage: python scripts/probe_partner_orientation.py --model DIR [--n 8] [--sources ...]
        [--denoise-times 0.05 0.1 0.2]
@@ -41,6 +43,7 @@ import molgen.sample.backbone as sampler
 from molgen.datasets.pdb_chains import BackboneBatch
 from molgen.geometry import Frames, backbone_from_frames, center
 from molgen.geometry.frames import frames_from_backbone
+from molgen.geometry.so3 import geodesic_distance
 from molgen.io.blueprint import BLUEPRINT_LETTERS
 from molgen.io.strand_pairing import element_pairing, partners_from_pairing, rule_pairing
 from molgen.models import load
@@ -100,23 +103,51 @@ def recall(partners: torch.Tensor, truth: list[tuple[int, int, int]]) -> float:
 
 
 @torch.no_grad()
-def denoise_once(net: torch.nn.Module, batch: BackboneBatch, t: float) -> np.ndarray:
-    """The network's clean estimate (atoms ``[B, L, 4, 3]``, Angstrom) of the real chains
-    noised to time ``t`` (seed 0), given their labels and true partners, self-conditioned on
-    its own first estimate as the sampler is."""
+def denoise_once(net: torch.nn.Module, batch: BackboneBatch, t: float) -> dict[str, object]:
+    """The network's clean estimate of the real chains noised to time ``t`` (seed 0), given
+    their labels and true partners, self-conditioned on its own first estimate as the sampler
+    is; and where its orientation error comes from.
+
+    Returns atoms ``[B, L, 4, 3]`` (Angstrom) under ``"predicted"`` and, to separate the frames
+    from the CA trace, under ``"R_t + true CA"`` (the noisy input rotations on the real CA),
+    ``"R0 + true CA"`` (the predicted rotations on the real CA) and ``"true R + predicted CA"``;
+    all with the predicted psi (which only places a chain's last O). Also the mean geodesic
+    rotation error (radians) of the input and of the prediction against the real frames, and
+    the CA RMSD (Angstrom, no superposition: the estimate lives in the noisy chain's centred
+    frame, as the real chain does).
+    """
     mask = batch.mask.bool()
     atoms = batch.atoms.float()
     rot_0, x_0 = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+    x_0 = center(x_0, mask)
     generator = torch.Generator().manual_seed(0)
     time = torch.full((mask.shape[0],), t)
-    noisy = net.diffuser.sample_marginal(Frames(rot_0, center(x_0, mask), mask), time, generator)
+    noisy = net.diffuser.sample_marginal(Frames(rot_0, x_0, mask), time, generator)
     codes = torch.cat([batch.ss[..., None], batch.partners], -1)
     out = None
     for _ in range(2):
         self_cond = None if out is None else out["x0"]
         out = net.scores(noisy.rot_t, noisy.trans_t, time, mask, self_cond, None, codes, generator)
     psi = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])
-    return backbone_from_frames(out["R0"], out["x0"], psi=psi, mask=mask).double().numpy()
+
+    def build(rotation: torch.Tensor, ca: torch.Tensor) -> np.ndarray:
+        return backbone_from_frames(rotation, ca, psi=psi, mask=mask).double().numpy()
+
+    def mean_angle(rotation: torch.Tensor) -> float:
+        return round(float(geodesic_distance(rotation, rot_0)[mask].mean()), 3)
+
+    squared = ((out["x0"] - x_0) ** 2).sum(-1)[mask]
+    return {
+        "atoms": {
+            "predicted": build(out["R0"], out["x0"]),
+            "R_t + true CA": build(noisy.rot_t, x_0),
+            "R0 + true CA": build(out["R0"], x_0),
+            "true R + predicted CA": build(rot_0, out["x0"]),
+        },
+        "rotation error in": mean_angle(noisy.rot_t),
+        "rotation error out": mean_angle(out["R0"]),
+        "CA RMSD": round(float(squared.mean().sqrt()), 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -125,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--rotation-score-scale", type=float, default=3.0)
     parser.add_argument(
-        "--sources", nargs="+", default=["labels", "true", "rebuilt", "rule"],
+        "--sources", nargs="*", default=["labels", "true", "rebuilt", "rule"],
         choices=["labels", "true", "rebuilt", "rule"],
     )  # fmt: skip
     parser.add_argument(
@@ -179,9 +210,20 @@ def main(argv: list[str] | None = None) -> None:
         strands = round(strand_fraction(atoms, lengths), 3)
         report[name] = {"E": strands, **pair_geometry(atoms, truth, lengths)}
     for t in args.denoise_times:
-        atoms = denoise_once(net, batch, t)
+        estimate = denoise_once(net, batch, t)
+        variants = estimate.pop("atoms")
+        atoms = variants["predicted"]
         strands = round(strand_fraction(atoms, lengths), 3)
-        report[f"one step from t {t}"] = {"E": strands, **pair_geometry(atoms, truth, lengths)}
+        report[f"one step from t {t}"] = {
+            "E": strands,
+            **pair_geometry(atoms, truth, lengths),
+            **estimate,
+            **{
+                f"carbonyl |cos|, {name}": pair_geometry(other, truth, lengths)["carbonyl |cos|"]
+                for name, other in variants.items()
+                if name != "predicted"
+            },
+        }
     print(json.dumps(report))
 
 
