@@ -103,18 +103,20 @@ def recall(partners: torch.Tensor, truth: list[tuple[int, int, int]]) -> float:
 
 
 @torch.no_grad()
-def denoise_once(net: torch.nn.Module, batch: BackboneBatch, t: float) -> dict[str, object]:
+def denoise_once(
+    net: torch.nn.Module, batch: BackboneBatch, t: float
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """The network's clean estimate of the real chains noised to time ``t`` (seed 0), given
     their labels and true partners, self-conditioned on its own first estimate as the sampler
     is; and where its orientation error comes from.
 
-    Returns atoms ``[B, L, 4, 3]`` (Angstrom) under ``"predicted"`` and, to separate the frames
-    from the CA trace, under ``"R_t + true CA"`` (the noisy input rotations on the real CA),
-    ``"R0 + true CA"`` (the predicted rotations on the real CA) and ``"true R + predicted CA"``;
-    all with the predicted psi (which only places a chain's last O). Also the mean geodesic
-    rotation error (radians) of the input and of the prediction against the real frames, and
-    the CA RMSD (Angstrom, no superposition: the estimate lives in the noisy chain's centred
-    frame, as the real chain does).
+    Returns the atoms ``[B, L, 4, 3]`` (Angstrom) of the estimate under ``"predicted"`` and,
+    to separate the frames from the CA trace, under ``"R_t + true CA"`` (the noisy input
+    rotations on the real CA), ``"R0 + true CA"`` (the predicted rotations on the real CA) and
+    ``"true R + predicted CA"``; all with the predicted psi (which only places a chain's last
+    O); and the mean geodesic rotation error (radians) of the input and of the prediction
+    against the real frames, and the CA RMSD (Angstrom, no superposition: the estimate lives
+    in the noisy chain's centred frame, as the real chain does).
     """
     mask = batch.mask.bool()
     atoms = batch.atoms.float()
@@ -137,13 +139,13 @@ def denoise_once(net: torch.nn.Module, batch: BackboneBatch, t: float) -> dict[s
         return round(float(geodesic_distance(rotation, rot_0)[mask].mean()), 3)
 
     squared = ((out["x0"] - x_0) ** 2).sum(-1)[mask]
-    return {
-        "atoms": {
-            "predicted": build(out["R0"], out["x0"]),
-            "R_t + true CA": build(noisy.rot_t, x_0),
-            "R0 + true CA": build(out["R0"], x_0),
-            "true R + predicted CA": build(rot_0, out["x0"]),
-        },
+    variants = {
+        "predicted": build(out["R0"], out["x0"]),
+        "R_t + true CA": build(noisy.rot_t, x_0),
+        "R0 + true CA": build(out["R0"], x_0),
+        "true R + predicted CA": build(rot_0, out["x0"]),
+    }
+    return variants, {
         "rotation error in": mean_angle(noisy.rot_t),
         "rotation error out": mean_angle(out["R0"]),
         "CA RMSD": round(float(squared.mean().sqrt()), 2),
@@ -210,14 +212,13 @@ def main(argv: list[str] | None = None) -> None:
         strands = round(strand_fraction(atoms, lengths), 3)
         report[name] = {"E": strands, **pair_geometry(atoms, truth, lengths)}
     for t in args.denoise_times:
-        estimate = denoise_once(net, batch, t)
-        variants = estimate.pop("atoms")
+        variants, errors = denoise_once(net, batch, t)
         atoms = variants["predicted"]
         strands = round(strand_fraction(atoms, lengths), 3)
         report[f"one step from t {t}"] = {
             "E": strands,
             **pair_geometry(atoms, truth, lengths),
-            **estimate,
+            **errors,
             **{
                 f"carbonyl |cos|, {name}": pair_geometry(other, truth, lengths)["carbonyl |cos|"]
                 for name, other in variants.items()
