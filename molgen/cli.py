@@ -149,6 +149,10 @@ def sample_backbone_command(
         int, typer.Option("--num", "-n", help="Samples per length and per blueprint.")
     ] = _B.num,
     steps: Annotated[int, typer.Option(help="Reverse-diffusion steps.")] = _B.steps,
+    time_warp: Annotated[
+        float,
+        typer.Option(help="Step spacing: 1 even in time, > 1 finer steps near the end."),
+    ] = _B.time_warp,
     noise_scale: Annotated[
         float,
         typer.Option(
@@ -199,7 +203,7 @@ def sample_backbone_command(
     lengths, length_range = _parse_lengths(length or [], contig is not None)
     config = BackboneSamplerConfig(
         model=model, lengths=lengths, blueprints=blueprints, num=num, steps=steps,
-        noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
+        time_warp=time_warp, noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
         rotation_score_scale=rotation_score_scale, ode=ode, restrain=restrain,
         idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
         batch_size=batch_size, contig=contig, motif=None if motif is None else str(motif),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue-16 quick protocol for a backbone model (backbone model card, v2/v3 tables):
-#   scripts/acceptance_protocol.sh MODEL OUT
+#   scripts/acceptance_protocol.sh MODEL OUT [SAMPLER OPTION ...]
+# (options after OUT, e.g. --time-warp 2, go to every `molgen sample backbone` call)
 # 1. drawn blueprints: 8 samples at each of L 60, 80, 100, 128, 200 (OUT/u1, OUT/u2);
 # 2. the DSSP blueprints of 32 val chains (scripts/val_blueprints.py), one sample each (OUT/c);
 # 3. scripts/probe_sheet_survival.py (OUT/survival.json).
@@ -12,11 +13,12 @@ model=${1:?usage: acceptance_protocol.sh MODEL OUT}
 out=${2:?usage: acceptance_protocol.sh MODEL OUT}
 python=${PYTHON:-python}
 molgen=${MOLGEN:-molgen}
+options=("${@:3}")
 here=$(dirname "$0")
 mkdir -p "$out"
 "$python" "$here/val_blueprints.py" > "$out/val_blueprints.txt"
 export OMP_NUM_THREADS=1
-sample() { "$molgen" sample backbone --model "$model" --rotation-score-scale 3 --quiet "$@"; }
+sample() { "$molgen" sample backbone --model "$model" --rotation-score-scale 3 --quiet "${options[@]}" "$@"; }
 (sample -l 60 -l 80 -l 100 -l 128 --num 8 --out "$out/u1"
  "$python" "$here/probe_sheet_survival.py" --model "$model" > "$out/survival.json") &
 (sample -l 200 --num 8 --out "$out/u2"

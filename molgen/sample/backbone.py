@@ -180,13 +180,13 @@ def _sample_batch(
         frames = diffuser.sample_prior(
             (batch, max_len), device=device, generator=generator, mask=mask
         )
-        times = time_grid(config.steps, config.min_t)
+        times = time_grid(config.steps, config.min_t, warp=config.time_warp)
     else:
         start = guide.start.to(device=device, dtype=torch.float32)
         rot_0, x_0 = frames_from_backbone(start[..., 0, :], start[..., 1, :], start[..., 2, :])
         noisy = diffuser.sample_marginal(Frames(rot_0, x_0, mask), config.partial_t, generator)
         frames = Frames(noisy.rot_t, noisy.trans_t, mask)
-        times = time_grid(step_count(config), config.min_t, config.partial_t)
+        times = time_grid(step_count(config), config.min_t, config.partial_t, config.time_warp)
     if guide.motif is not None:
         frames = replace_motif(frames, guide.motif, diffuser, times[0], generator)
     rot_noise = config.rotation_noise_scale

@@ -37,6 +37,9 @@ class BackboneSamplerConfig:
         Samples per length and per blueprint.
     steps : int
         Reverse-time steps from t = 1 to ``min_t``.
+    time_warp : float
+        Spacing of those steps (:func:`molgen.sample.schedule.time_grid`): 1 even in t, above
+        1 crowded toward ``min_t``.
     noise_scale : float
         Multiplies the SDE noise (1 = exact reverse SDE; lower trades diversity for quality).
     rotation_noise_scale : float or None
@@ -90,6 +93,7 @@ class BackboneSamplerConfig:
     blueprints: list[str] = field(default_factory=list)
     num: int = 4
     steps: int = 200
+    time_warp: float = 1.0
     noise_scale: float = 0.3
     rotation_noise_scale: float | None = None
     rotation_score_scale: float = 3.0

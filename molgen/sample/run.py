@@ -76,8 +76,11 @@ def _check_backbone_config(config: BackboneSamplerConfig) -> None:
     for option, value in scales.items():
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InputError(f"{option} must be a finite number >= 0, got {value}")
-    if not (math.isfinite(config.rotation_score_scale) and config.rotation_score_scale > 0):
-        raise InputError(f"--rotation-score-scale must be > 0, got {config.rotation_score_scale}")
+    positive = {"--rotation-score-scale": config.rotation_score_scale,
+                "--time-warp": config.time_warp}  # fmt: skip
+    for option, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{option} must be > 0, got {value}")
     check_seed(config.seed)
 
 
@@ -102,7 +105,8 @@ def run_backbone_sampling(
 ) -> list[dict[str, Any]] | None:
     """Sample backbones into ``out``: one PDB per sample, ``report.csv``, ``config.json``.
 
-    Under ``torchrun`` the ranks split the samples and rank 0 writes the report. ``config.json``
+    Under ``torchrun`` the ranks split the samples, rank 0 writes the report, and every rank
+    leaves the process group once the records are gathered. ``config.json``
     is the resolved config (model-dependent defaults filled in) plus the command, the device
     and the world size.
 
@@ -112,7 +116,7 @@ def run_backbone_sampling(
         Per-length summary rows (:func:`molgen.sample.output.summarise_records`) on rank 0,
         None on the other ranks.
     """
-    from molgen.distributed import all_gather_object, init_distributed
+    from molgen.distributed import all_gather_object, cleanup_distributed, init_distributed
     from molgen.models import load
     from molgen.sample.backbone import sample_backbones
     from molgen.sample.output import (
@@ -143,6 +147,7 @@ def run_backbone_sampling(
     )  # fmt: skip
     records = write_samples(samples, out, overwrite=overwrite)
     records = [r for part in all_gather_object(records) for r in part]
+    cleanup_distributed()
     if dist.rank != 0:
         return None
     records.sort(key=_record_order)

@@ -391,8 +391,9 @@ class Trainer:
     def fit_and_export(self, task: str, loss: Mapping[str, Any]) -> Path:
         """:meth:`fit`, then (on rank 0) save the EMA weights to ``out_dir/model`` with the
         step, seconds, last metrics and the loss settings that samplers read back
-        (``extra["trained_with"]``, :func:`molgen.train.config.trained_with`). Returns the
-        model folder."""
+        (``extra["trained_with"]``, :func:`molgen.train.config.trained_with`); then every
+        rank leaves the process group. Returns the model folder."""
+        from molgen.distributed import cleanup_distributed
         from molgen.models import save
         from molgen.train.config import trained_with
 
@@ -402,4 +403,5 @@ class Trainer:
             extra = {"step": self.step, "seconds": self.seconds, "last_metrics": summary}
             extra["trained_with"] = trained_with(task, loss)
             save(self.averaged_model(), export, overwrite=True, extra=json.loads(json.dumps(extra)))
+        cleanup_distributed()
         return export

@@ -218,24 +218,38 @@ def test_ss_prior_default_follows_the_model(tiny_ss_model, tmp_path):
     assert "blueprint" not in rows[0]
 
 
-def test_training_from_scratch_is_reproducible(tmp_path, chain_set_path):
-    """Two fresh runs of the same configuration export identical weights; another seed
-    differs (the network is built under the configured seed)."""
-    body = {
+def _tiny_run(chain_set_path, seed: int) -> dict:
+    """A 3-step training configuration of the TINY network on 24-residue val crops."""
+    return {
         "data": {"path": str(chain_set_path), "split": "val", "crop_length": 24,
                  "max_residues": 48},
         "model": TINY,
-        "train": {"max_steps": 3, "log_every": 1, "checkpoint_every": 3, "device": "cpu"},
+        "train": {"max_steps": 3, "log_every": 1, "checkpoint_every": 3, "device": "cpu",
+                  "seed": seed},
     }  # fmt: skip
+
+
+def test_training_from_scratch_is_reproducible(tmp_path, chain_set_path):
+    """Two fresh runs of the same configuration export identical weights; another seed
+    differs (the network is built under the configured seed)."""
     weights = []
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-        body["train"]["seed"] = seed
         config = tmp_path / f"{name}.yaml"
-        config.write_text(json.dumps(body))
+        config.write_text(json.dumps(_tiny_run(chain_set_path, seed)))
         args = ["train", "backbone", "--config", str(config), "--out", str(tmp_path / name)]
         assert main([*args, "-q"]) == 0
         weights.append((tmp_path / name / "model" / "model.safetensors").read_bytes())
     assert weights[0] == weights[1] != weights[2]
+
+
+def test_training_leaves_the_process_group(tmp_path, chain_set_path, one_rank_group):
+    """Training inside a process group, as under torchrun, exports and leaves the group."""
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps(_tiny_run(chain_set_path, seed=0)))
+    args = ["train", "backbone", "--config", str(config), "--out", str(tmp_path / "r"), "-q"]
+    assert main(args) == 0
+    assert (tmp_path / "r" / "model" / "model.safetensors").exists()
+    assert not one_rank_group.is_initialized()
 
 
 def test_train_refuses_a_folder_that_is_not_a_run(tmp_path, chain_set_path, capsys):
@@ -262,6 +276,7 @@ def test_train_refuses_a_folder_that_is_not_a_run(tmp_path, chain_set_path, caps
      (["--noise-scale", "inf"], "--noise-scale must be a finite number"),
      (["--rotation-noise-scale", "-0.5"], "--rotation-noise-scale"),
      (["--rotation-score-scale", "0"], "--rotation-score-scale must be > 0"),
+     (["--time-warp", "-2"], "--time-warp must be > 0"),
      (["--seed", str(2**70)], "--seed must be between 0 and 2^63 - 1")],
 )  # fmt: skip
 def test_sample_refuses_bad_numbers(tiny_model, tmp_path, capsys, extra, message):
@@ -274,16 +289,41 @@ def test_sample_refuses_bad_numbers(tiny_model, tmp_path, capsys, extra, message
     assert not out.exists()
 
 
-def test_rotation_settings_change_the_samples(tiny_model, tmp_path):
-    """--rotation-noise-scale and --rotation-score-scale reach the sampler (same seed, other
-    coordinates) and are recorded in config.json."""
-    runs = {"a": [], "b": ["--rotation-noise-scale", "0"], "c": ["--rotation-score-scale", "1.5"]}
+def test_rotation_and_grid_settings_change_the_samples(tiny_model, tmp_path):
+    """--rotation-noise-scale, --rotation-score-scale and --time-warp reach the sampler (same
+    seed, other coordinates) and are recorded in config.json."""
+    runs = {"a": [], "b": ["--rotation-noise-scale", "0"], "c": ["--rotation-score-scale", "1.5"],
+            "d": ["--time-warp", "2"]}  # fmt: skip
     for name, extra in runs.items():
         assert _sample(tiny_model, tmp_path / name, "-q", *extra) == 0
     text = {n: (tmp_path / n / "sample_L20_000.pdb").read_text() for n in runs}
-    assert text["a"] != text["b"] and text["a"] != text["c"]
+    assert len({text[n] for n in runs}) == len(runs)
     settings = json.loads((tmp_path / "c" / "config.json").read_text())
     assert settings["rotation_score_scale"] == 1.5 and settings["rotation_noise_scale"] is None
+    assert json.loads((tmp_path / "d" / "config.json").read_text())["time_warp"] == 2.0
+
+
+@pytest.fixture
+def one_rank_group():
+    """A one-rank gloo process group, as torchrun's ranks join; torn down if a test leaves it."""
+    import socket
+
+    import torch.distributed as dist
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    yield dist
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def test_sampling_leaves_the_process_group(tiny_model, tmp_path, one_rank_group):
+    """A run inside a process group, as under torchrun, leaves the group at the end, so that
+    the process exits without gloo's teardown abort."""
+    assert _sample(tiny_model, tmp_path / "o", "-q") == 0
+    assert not one_rank_group.is_initialized()
 
 
 def test_wrong_kind_of_model_is_refused(tmp_path, capsys):
