@@ -1,7 +1,10 @@
 r"""Denoising score-matching loss for the backbone frame network (FrameDiff-style).
 
 For a batch of real chains (frames :math:`(R_0, x_0)`, atoms, mask) and per-chain times
-:math:`t \sim U(t_{\min}, 1)`, the frames are noised with
+:math:`t \sim U(t_{\min}, 1)` (or, for a share ``focus_rate`` of the chains,
+:math:`t \sim U(t_a, t_b)` with ``focus_min_t``, ``focus_max_t``: more samples of the
+intermediate times where the EDM weight below is small but the strand register is decided),
+the frames are noised with
 :meth:`molgen.diffusion.SE3Diffuser.sample_marginal` and the network predicts scores and
 clean frames. The loss is
 
@@ -49,7 +52,7 @@ from molgen.diffusion.se3 import DEFAULT_MIN_T
 from molgen.geometry import Frames, backbone_dihedrals, backbone_from_frames, center
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 
-__all__ = ["BackboneLossConfig", "backbone_loss", "drop_labels", "drop_partners"]
+__all__ = ["BackboneLossConfig", "backbone_loss", "draw_times", "drop_labels", "drop_partners"]
 
 
 @dataclass
@@ -68,6 +71,9 @@ class BackboneLossConfig:
     ss_drop_chain_rate: float = 0.3
     ss_drop_residue_max: float = 0.5
     pair_drop_chain_rate: float = 0.5
+    focus_rate: float = 0.0
+    focus_min_t: float = 0.08
+    focus_max_t: float = 0.4
 
 
 def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generator) -> Tensor:
@@ -86,6 +92,26 @@ def drop_partners(partners: Tensor, rate: float, generator: torch.Generator) -> 
     uniform = {"dtype": torch.float32, "device": partners.device, "generator": generator}
     drop = torch.rand(partners.shape[0], **uniform) < rate  # [B]
     return torch.where(drop[:, None, None], torch.full_like(partners, -1), partners)
+
+
+def draw_times(
+    count: int,
+    config: BackboneLossConfig,
+    generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> Tensor:
+    """``count`` training times: each from U(``min_t``, 1), or with probability
+    ``focus_rate`` from U(``focus_min_t``, ``focus_max_t``). Without focus the generator
+    gives one number per chain, as before the option existed (runs resume identically)."""
+    uniform = {"dtype": dtype, "device": device, "generator": generator}
+    u = torch.rand(count, **uniform)
+    if config.focus_rate <= 0:
+        return config.min_t + (1 - config.min_t) * u
+    focus = torch.rand(count, **uniform) < config.focus_rate
+    low = torch.where(focus, config.focus_min_t, config.min_t).to(dtype)
+    high = torch.where(focus, config.focus_max_t, 1.0).to(dtype)
+    return low + (high - low) * u
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -141,8 +167,7 @@ def backbone_loss(
     atoms_0 = batch.atoms - (batch.translations - x_0)[:, :, None, :]  # same shift, [B, L, 4, 3]
     dtype, device = x_0.dtype, x_0.device
     if t is None:
-        u = torch.rand(mask.shape[0], dtype=dtype, device=device, generator=generator)
-        t = cfg.min_t + (1 - cfg.min_t) * u  # [B]
+        t = draw_times(mask.shape[0], cfg, generator, dtype=dtype, device=device)
     noisy = diffuser.sample_marginal(Frames(rot_0, x_0, mask), t, generator=generator)
 
     res = batch.residue_index

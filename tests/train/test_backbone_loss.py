@@ -103,6 +103,23 @@ def test_loss_gradient_is_finite_and_points_to_the_data(batch):
     assert torch.isfinite(model.scale.grad) and float(model.scale.grad) > 0
 
 
+def test_draw_times_focus_share():
+    """draw_times: without focus U(min_t, 1) (mean 0.505 for min_t 0.01); with focus_rate 0.5
+    and range (0.08, 0.4), half the times come from that range, so the share inside it is
+    0.5 + 0.5 x 0.32 / 0.99 = 0.662 and the mean 0.5 x 0.24 + 0.5 x 0.505 = 0.3725."""
+    from molgen.train.backbone_loss import draw_times
+
+    plain = draw_times(20000, BackboneLossConfig(), torch.Generator().manual_seed(0))
+    assert plain.min() >= 0.01 and plain.max() <= 1.0
+    assert abs(plain.mean().item() - 0.505) < 0.01
+    cfg = BackboneLossConfig(focus_rate=0.5, focus_min_t=0.08, focus_max_t=0.4)
+    focused = draw_times(20000, cfg, torch.Generator().manual_seed(0))
+    inside = ((focused >= 0.08) & (focused <= 0.4)).float().mean().item()
+    assert abs(inside - 0.662) < 0.01
+    assert abs(focused.mean().item() - 0.3725) < 0.01
+    assert focused.min() >= 0.01 and focused.max() <= 1.0
+
+
 def test_drop_labels_rates():
     """drop_labels: about ss_drop_chain_rate of chains lose every label; the others lose a
     fraction U(0, r_max) of theirs, so keep 1 - r_max / 2 on average; kept labels unchanged."""
