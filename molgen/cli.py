@@ -168,6 +168,13 @@ def sample_backbone_command(
         float,
         typer.Option(help="Multiplies the rotation score: > 1 settles rotations earlier."),
     ] = _B.rotation_score_scale,
+    guidance: Annotated[
+        float,
+        typer.Option(
+            help="Classifier-free guidance weight on the blueprint: 1 the model as trained, "
+            "> 1 follows the blueprint harder (two network calls per step)."
+        ),
+    ] = _B.guidance,
     ode: Annotated[bool, typer.Option("--ode", help="Probability-flow ODE.")] = _B.ode,
     restrain: Annotated[
         bool,
@@ -204,7 +211,7 @@ def sample_backbone_command(
     config = BackboneSamplerConfig(
         model=model, lengths=lengths, blueprints=blueprints, num=num, steps=steps,
         time_warp=time_warp, noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
-        rotation_score_scale=rotation_score_scale, ode=ode, restrain=restrain,
+        rotation_score_scale=rotation_score_scale, guidance=guidance, ode=ode, restrain=restrain,
         idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
         batch_size=batch_size, contig=contig, motif=None if motif is None else str(motif),
         length_range=length_range, input=None if input_file is None else str(input_file),

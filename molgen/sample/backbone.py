@@ -5,7 +5,9 @@ From the prior at :math:`t = 1` (uniform rotations, centred Gaussian translation
 :meth:`molgen.diffusion.SE3Diffuser.reverse_step`: for translations the exact Gaussian
 transition of the VP SDE given the clean estimate
 (:meth:`molgen.diffusion.R3Diffuser.reverse_step`), for rotations a geodesic random walk;
-``ode=True`` follows the probability-flow ODE instead. The network's previous
+``ode=True`` follows the probability-flow ODE instead. A ``guidance`` weight other than 1
+mixes each step's outputs with those for an unspecified blueprint (classifier-free guidance,
+:func:`_guided_scores`). The network's previous
 :math:`\hat x_0` is fed back as self-conditioning. With ``restrain`` each step's
 translation score is formed from :math:`\hat x_0` moved by
 :func:`molgen.sample.restraints.restrain_ca` (:func:`_restrained_score`). The output is the
@@ -194,8 +196,7 @@ def _sample_batch(
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         time = torch.full((batch,), t, device=device)
-        rot, x = frames.rotations, frames.translations
-        out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
+        out = _guided_scores(model, frames, time, self_cond, ss, generator, config.guidance)
         if model.config.self_condition:
             self_cond = out["x0"]
         trans_score = out["trans_score"]
@@ -235,6 +236,46 @@ def _sample_batch(
     if config.idealize:
         atoms = idealize_backbone(atoms, mask, fixed=fixed)
     return atoms.double().cpu().numpy(), ca_rmsd
+
+
+def _unspecified(ss: torch.Tensor) -> torch.Tensor:
+    """The blueprint codes ``ss`` with every label unspecified (0) and, for codes followed by
+    strand partners (``[B, L, 1 + P]``), every partner removed (-1)."""
+    if ss.dim() == 2:
+        return torch.zeros_like(ss)
+    free = torch.full_like(ss, -1)
+    free[..., 0] = 0
+    return free
+
+
+def _guided_scores(
+    model: torch.nn.Module,
+    frames: Frames,
+    time: torch.Tensor,
+    self_cond: torch.Tensor | None,
+    ss: torch.Tensor | None,
+    generator: torch.Generator,
+    weight: float,
+) -> dict[str, torch.Tensor]:
+    r"""Network outputs with classifier-free guidance on the blueprint ``ss``.
+
+    With weight :math:`w` the translation and rotation scores and the clean translation
+    estimate are :math:`s_\varnothing + w\,(s_c - s_\varnothing)`, where :math:`s_c` is the
+    output given the blueprint and :math:`s_\varnothing` the output with every label
+    unspecified (the model is trained with labels dropped, so both are its own estimates; Ho
+    & Salimans 2022). Rotation scores are tangent vectors at the same :math:`R_t`, so the
+    combination is taken there. :math:`w = 1` (or no blueprint) is the conditional model alone,
+    one network call; otherwise two. ``R0`` and ``psi`` stay the conditional ones.
+    """
+    rot, x, mask = frames.rotations, frames.translations, frames.mask
+    out = model.scores(rot, x, time, mask, self_cond, None, ss, generator)
+    if ss is None or weight == 1.0:
+        return out
+    free = model.scores(rot, x, time, mask, self_cond, None, _unspecified(ss), generator)
+    guided = dict(out)
+    for key in ("trans_score", "rot_score", "x0"):
+        guided[key] = free[key] + weight * (out[key] - free[key])
+    return guided
 
 
 def _batch_guide(

@@ -49,6 +49,11 @@ class BackboneSamplerConfig:
         in the reverse process than translations (the inference-time rotation speed-up of
         FrameFlow's ``exp_rate`` and FoldFlow's ``inference_scaling``); 1 is the exact
         reverse process.
+    guidance : float
+        Classifier-free guidance weight on the blueprint (and strand partners) for a model
+        trained with ``ss_condition``: the scores are :math:`s_u + w (s_c - s_u)`, :math:`s_u`
+        with every label unspecified. 1 is the conditional model alone (one network call per
+        step); other values take two calls per step; 0 ignores the blueprint.
     ode : bool
         Deterministic probability-flow ODE instead of the SDE.
     restrain : bool
@@ -97,6 +102,7 @@ class BackboneSamplerConfig:
     noise_scale: float = 0.3
     rotation_noise_scale: float | None = None
     rotation_score_scale: float = 3.0
+    guidance: float = 1.0
     ode: bool = False
     restrain: bool = True
     idealize: bool = True

@@ -72,7 +72,8 @@ def _check_backbone_config(config: BackboneSamplerConfig) -> None:
     if config.num < 1 or config.steps < 1 or config.batch_size < 1:
         raise InputError("--num, --steps and --batch-size must be at least 1")
     scales = {"--noise-scale": config.noise_scale,
-              "--rotation-noise-scale": config.rotation_noise_scale}  # fmt: skip
+              "--rotation-noise-scale": config.rotation_noise_scale,
+              "--guidance": config.guidance}  # fmt: skip
     for option, value in scales.items():
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InputError(f"{option} must be a finite number >= 0, got {value}")

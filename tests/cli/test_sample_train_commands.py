@@ -277,6 +277,7 @@ def test_train_refuses_a_folder_that_is_not_a_run(tmp_path, chain_set_path, caps
      (["--rotation-noise-scale", "-0.5"], "--rotation-noise-scale"),
      (["--rotation-score-scale", "0"], "--rotation-score-scale must be > 0"),
      (["--time-warp", "-2"], "--time-warp must be > 0"),
+     (["--guidance", "-1"], "--guidance must be a finite number >= 0"),
      (["--seed", str(2**70)], "--seed must be between 0 and 2^63 - 1")],
 )  # fmt: skip
 def test_sample_refuses_bad_numbers(tiny_model, tmp_path, capsys, extra, message):

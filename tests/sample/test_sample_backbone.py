@@ -214,3 +214,59 @@ def test_blueprint_codes_carry_rule_partners_for_a_pair_network():
     assert first[1:6] == [12, 11, 10, 9, 8] and first[8:13] == [5, 4, 3, 2, 1]
     assert first[0] == first[6] == first[7] == first[13] == -1
     assert (codes[0, len(hairpin) :, 1:] == -1).all() and (codes[1, :, 1:] == -1).all()
+
+
+def _blueprint_network():
+    """A tiny blueprint-conditioned network whose label embedding is not zero (a fresh one
+    starts at zero and so ignores the labels)."""
+    from molgen.models import FrameScoreNetwork, FrameScoreNetworkConfig
+
+    tiny = {"hidden_irreps": "8x0e + 2x1o + 2x1e", "num_layers": 1, "k": 6, "mlp_dim": 16}
+    torch.manual_seed(0)
+    net = FrameScoreNetwork(FrameScoreNetworkConfig(**tiny, ss_condition=True)).eval()
+    with torch.no_grad():
+        net.ss_embed.weight.normal_(0.0, 1.0)
+    return net
+
+
+def test_guided_scores_extrapolate_from_the_unspecified_blueprint(val_backbones):
+    """Classifier-free guidance: weight 0 gives the all-unspecified output, 1 the conditional
+    one, 2.5 the extrapolation u + 2.5 (c - u) of both scores and x0; R0 stays conditional."""
+    from molgen.geometry import Frames
+    from molgen.io.blueprint import encode_blueprint
+    from molgen.sample.backbone import _guided_scores, _unspecified
+
+    net = _blueprint_network()
+    atoms = torch.as_tensor(val_backbones[0][:30], dtype=torch.float32)[None]
+    rot, x = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+    mask = torch.ones(1, 30, dtype=torch.bool)
+    frames, time = Frames(rot, center(x), mask), torch.tensor([0.3])
+    ss = torch.from_numpy(encode_blueprint("L" * 4 + "H" * 12 + "L" * 4 + "E" * 10))[None]
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        cond = net.scores(frames.rotations, frames.translations, time, mask, None, None, ss)
+        free = net.scores(frames.rotations, frames.translations, time, mask, None, None,
+                          _unspecified(ss))  # fmt: skip
+        zero, one, far = (_guided_scores(net, frames, time, None, ss, gen, w) for w in (0, 1, 2.5))
+    assert (cond["trans_score"] - free["trans_score"]).abs().max() > 1e-3
+    for key in ("trans_score", "rot_score", "x0"):
+        torch.testing.assert_close(zero[key], free[key])
+        torch.testing.assert_close(one[key], cond[key])
+        torch.testing.assert_close(far[key], free[key] + 2.5 * (cond[key] - free[key]))
+    torch.testing.assert_close(far["R0"], cond["R0"])
+    partners = torch.cat([ss[..., None], torch.arange(30)[None, :, None].expand(1, 30, 2)], dim=-1)
+    cleared = _unspecified(partners)
+    assert (cleared[..., 0] == 0).all() and (cleared[..., 1:] == -1).all()
+
+
+def test_guidance_moves_blueprint_samples_only():
+    """A guidance weight changes the samples of a blueprint but not those without one."""
+    net = _blueprint_network()
+    args = {"steps": 3, "progress": False, "idealize": False, "blueprint_prior": False,
+            "seed": 1}  # fmt: skip
+    blueprint = "LLHHHHHHHHHHLLEEEEELLEEEEELL"
+    plain = sample_backbones(net, [28], 1, blueprints=[blueprint], **args)
+    guided = sample_backbones(net, [28], 1, blueprints=[blueprint], guidance=3.0, **args)
+    assert plain[0].blueprint is None and guided[0].blueprint is None
+    np.testing.assert_array_equal(plain[0].atoms, guided[0].atoms)
+    assert np.abs(plain[1].atoms - guided[1].atoms).max() > 1e-3
