@@ -9,6 +9,7 @@ more with their strand partners too (:func:`molgen.io.strand_pairing.strand_part
 the real chain). It reports the DSSP E fraction of the real chains and of each output set.
 
 Usage: python scripts/probe_sheet_survival.py --model DIR [--n 8] [--times 0.1 0.2 0.3]
+       [--rotation-score-scale 3] [--noise-scale 0.3]
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--times", type=float, nargs="+", default=[0.1, 0.2, 0.3])
     parser.add_argument("--rotation-score-scale", type=float, default=3.0)
+    parser.add_argument("--noise-scale", type=float, default=BackboneSamplerConfig.noise_scale)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     net = load(args.model).eval()
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     report = {"chains": len(lengths), "real": strand_fraction(batch.atoms.numpy(), lengths)}
     for t in args.times:
         config = BackboneSamplerConfig(
-            partial_t=t, rotation_score_scale=args.rotation_score_scale
+            partial_t=t, rotation_score_scale=args.rotation_score_scale,
+            noise_scale=args.noise_scale,
         ).resolved(net)
         for name, codes in conditions.items():
             generator = torch.Generator().manual_seed(0)

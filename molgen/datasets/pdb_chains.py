@@ -61,6 +61,10 @@ class PDBChains(torch.utils.data.Dataset):
     max_coil_fraction : float or None
         Keep only chains whose DSSP has at most this fraction of loop (``L``) residues
         (FrameDiff and FrameFlow train on chains with at most 50% coil).
+    min_strand_fraction : float or None
+        Keep only chains whose DSSP has at least this fraction of strand (``E``) residues
+        (a strand-rich training set: 39% E instead of 24% at 0.25 among the train chains of
+        60-256 residues with at most 50% loop).
     seed : int
         Seed of the crop positions (with the epoch, see :meth:`set_epoch`, and the index).
     """
@@ -73,6 +77,7 @@ class PDBChains(torch.utils.data.Dataset):
         min_length: int = 40,
         max_length: int | None = None,
         max_coil_fraction: float | None = None,
+        min_strand_fraction: float | None = None,
         seed: int = 0,
     ) -> None:
         if crop_length is not None and crop_length < 1:
@@ -81,10 +86,14 @@ class PDBChains(torch.utils.data.Dataset):
         keep = self.chains.lengths >= min_length
         if max_length is not None:
             keep &= self.chains.lengths <= max_length
-        if max_coil_fraction is not None:
-            coil = np.array([blueprint_from_dssp(d).count("L") / max(len(d), 1)
-                             for d in self.chains.dssp])  # fmt: skip
-            keep &= coil <= max_coil_fraction
+        if max_coil_fraction is not None or min_strand_fraction is not None:
+            blueprints = [blueprint_from_dssp(d) for d in self.chains.dssp]
+            share = {letter: np.array([b.count(letter) / max(len(b), 1) for b in blueprints])
+                     for letter in "LE"}  # fmt: skip
+            if max_coil_fraction is not None:
+                keep &= share["L"] <= max_coil_fraction
+            if min_strand_fraction is not None:
+                keep &= share["E"] >= min_strand_fraction
         self.indices = np.flatnonzero(keep)
         #: ``(N,)`` 30%-identity cluster of each item (for :class:`LengthBucketSampler` groups).
         self.clusters = self.chains.clusters[self.indices]

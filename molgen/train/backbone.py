@@ -3,8 +3,8 @@
 A YAML (or JSON) file has four sections, each optional (defaults in brackets)::
 
     data:   {path: <chain-set npz>, split: train, crop_length: 64, min_length: 40,
-             max_length: null, max_coil_fraction: null, one_per_cluster: false,
-             max_residues: 512, seed: 0}
+             max_length: null, max_coil_fraction: null, min_strand_fraction: null,
+             one_per_cluster: false, max_residues: 512, seed: 0}
     model:  FrameScoreNetworkConfig fields (k, hidden_irreps, num_layers, diffuser, ...)
     loss:   BackboneLossConfig fields (weights, min_t, self_condition_rate, ...)
     train:  TrainConfig fields (lr, max_steps, ema_decay, checkpoint_every, device, ...)
@@ -42,7 +42,8 @@ SECTIONS = ("data", "model", "loss", "train")
 class DataConfig:
     """Which chains, how they are cropped and batched (lengths in residues).
 
-    ``max_coil_fraction`` drops chains with more DSSP loop than that; ``one_per_cluster``
+    ``max_coil_fraction`` drops chains with more DSSP loop than that,
+    ``min_strand_fraction`` those with less DSSP strand; ``one_per_cluster``
     draws one chain of every 30%-identity cluster per epoch (see
     :class:`~molgen.datasets.LengthBucketSampler`).
     """
@@ -53,6 +54,7 @@ class DataConfig:
     min_length: int = 40
     max_length: int | None = None
     max_coil_fraction: float | None = None
+    min_strand_fraction: float | None = None
     one_per_cluster: bool = False
     max_residues: int = 512
     seed: int = 0
@@ -89,6 +91,7 @@ def train_backbone(
         min_length=data_cfg.min_length,
         max_length=data_cfg.max_length,
         max_coil_fraction=data_cfg.max_coil_fraction,
+        min_strand_fraction=data_cfg.min_strand_fraction,
         seed=data_cfg.seed,
     )
     sampler = LengthBucketSampler(

@@ -215,3 +215,22 @@ def test_partners_index_the_crop_and_pad_with_minus_one(chain_set_path):
     batch = collate_backbones(items[:4])
     assert batch.partners.shape == (*batch.mask.shape, 2)
     assert (batch.partners[~batch.mask] == -1).all()
+
+
+def test_strand_filter_keeps_strand_rich_chains(chain_set_path):
+    """min_strand_fraction 0.25 keeps exactly the val chains whose DSSP has >= 25% strand
+    letters (E/B), and combines with max_coil_fraction as an intersection."""
+    from molgen.io.blueprint import blueprint_from_dssp
+
+    chains = PDBChains(chain_set_path, "val", crop_length=None).chains
+    blueprints = [blueprint_from_dssp(str(d)) for d in chains.dssp]
+    strand = np.array([b.count("E") / len(b) for b in blueprints])
+    coil = np.array([b.count("L") / len(b) for b in blueprints])
+    rich = PDBChains(chain_set_path, "val", crop_length=None, min_strand_fraction=0.25)
+    assert np.array_equal(rich.indices, np.flatnonzero(strand >= 0.25))
+    assert 0 < len(rich) < len(chains)
+    both = PDBChains(
+        chain_set_path, "val", crop_length=None, min_strand_fraction=0.25, max_coil_fraction=0.5
+    )
+    assert np.array_equal(both.indices, np.flatnonzero((strand >= 0.25) & (coil <= 0.5)))
+    assert len(both) < len(rich)
