@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     report = {"chains": len(lengths), "real": strand_fraction(batch.atoms.numpy(), lengths)}
     for t in args.times:
         config = BackboneSamplerConfig(
-            partial_t=t, rotation_score_scale=args.rotation_score_scale,
+            partial_t=t,
+            rotation_score_scale=args.rotation_score_scale,
             noise_scale=args.noise_scale,
         ).resolved(net)
         for name, codes in conditions.items():
