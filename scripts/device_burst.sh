@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU call (issue 16): CUDA tests, a batched sampling benchmark against the CPU,
-# and a training burst that resumes the committed v3 backbone run. Under 9 minutes in all.
+# and a training burst that resumes a committed backbone run (BURST_RUN, default backbone_v4w,
+# the wider network of session 21). Under 9 minutes in all.
 #
 #   scripts/device_burst.sh OUT_DIR
 #
@@ -9,15 +10,18 @@
 # runs from this checkout through PYTHONPATH (pip would ask for our pinned torch), and the
 # chemistry packages the burst never calls are stand-ins if missing
 # (scripts/device_site/sitecustomize.py). OUT_DIR receives: tests.log, bench_sampling.json,
-# burst.log and backbone_v3/ (config.json, log.csv, checkpoints/last.pt): copy that folder
-# over data/training_state/backbone_v3 to keep the steps. Settings: BURST_TRAIN_SECONDS
-# (default 300), BURST_DEVICE (default cuda; cpu runs a tiny dry run of every stage).
+# burst.log and RUN/ (config.json, log.csv, checkpoints/last.pt): copy that folder over
+# data/training_state/RUN to keep the steps. Settings: BURST_RUN (a folder of
+# data/training_state/ with its config scripts/configs/RUN.yaml; default backbone_v4w),
+# BURST_TRAIN_SECONDS (default 300), BURST_DEVICE (default cuda; cpu runs a tiny dry run of
+# every stage).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/device_burst.sh OUT_DIR}
 mkdir -p "$out"
 device=${BURST_DEVICE:-cuda}
 train_seconds=${BURST_TRAIN_SECONDS:-300}
+run=${BURST_RUN:-backbone_v4w}
 python=${PYTHON:-python3}
 if compgen -G ".whl/*.whl" > /dev/null; then
   "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -45,15 +49,15 @@ timeout 150 "$python" scripts/bench_sampling.py --length 100 "${bench[@]}" \
 cat "$out/bench_sampling.json" | tee -a "$out/burst.log"
 
 echo "== 3/3 training burst (${train_seconds} s)" | tee -a "$out/burst.log"
-rm -rf "$out/backbone_v3"
-cp -r data/training_state/backbone_v3 "$out/backbone_v3" || exit 2
-"$python" - "$device" "$out/burst_config.yaml" <<'PY' || exit 2
+rm -rf "${out:?}/$run"
+cp -r "data/training_state/$run" "$out/$run" || exit 2
+"$python" - "$device" "$out/burst_config.yaml" "scripts/configs/$run.yaml" <<'PY' || exit 2
 import sys
 
 import yaml
 
-device, target = sys.argv[1], sys.argv[2]
-with open("scripts/configs/backbone_v3.yaml") as handle:
+device, target, source = sys.argv[1:4]
+with open(source) as handle:
     config = yaml.safe_load(handle)
 config["train"].update(device=device, checkpoint_every=100)
 config["data"]["path"] = "$MOLGEN_SHARED_DATA/pdb_chains.npz"
@@ -62,9 +66,9 @@ with open(target, "w") as handle:
 PY
 # SIGINT lets the step in flight finish; the last checkpoint (every 100 steps) is kept.
 timeout --signal=INT --kill-after=30 "$train_seconds" \
-  "$python" -m molgen train backbone --config "$out/burst_config.yaml" --out "$out/backbone_v3" \
+  "$python" -m molgen train backbone --config "$out/burst_config.yaml" --out "$out/$run" \
   --quiet >> "$out/burst.log" 2>&1
 rm -f "$out/burst_config.yaml"
-echo "last logged step: $(tail -n 1 "$out/backbone_v3/log.csv" | cut -d, -f1)" \
+echo "last logged step: $(tail -n 1 "$out/$run/log.csv" | cut -d, -f1)" \
   | tee -a "$out/burst.log"
 exit $status
