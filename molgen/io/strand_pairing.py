@@ -97,7 +97,9 @@ def strand_partners(ca: np.ndarray, blueprint: str) -> np.ndarray:
 def element_pairing(blueprint: str, partners: np.ndarray) -> Pairing:
     """Element pairs ``(a, b, parallel)`` with ``a < b`` of residue ``partners`` (the strand
     elements with at least two residue pairs between them; parallel when the partner index
-    rises along ``a``)."""
+    rises along ``a``: a positive covariance of the residue pairs' indices, computed in integers
+    so that a tie (one residue of ``b`` against several of ``a``) is antiparallel on every
+    platform rather than the sign of a least-squares slope's round-off)."""
     owner = strand_owner(blueprint)
     links: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, row in enumerate(partners):
@@ -108,9 +110,9 @@ def element_pairing(blueprint: str, partners: np.ndarray) -> Pairing:
     pairing = []
     for (a, b), pairs in sorted(links.items()):
         if len(pairs) >= 2:
-            i, j = np.array(pairs).T
-            slope = np.polyfit(i, j, 1)[0] if len(set(i.tolist())) > 1 else -1.0
-            pairing.append((a, b, bool(slope > 0)))
+            i, j = np.array(pairs, dtype=np.int64).T
+            covariance = len(i) * int(i @ j) - int(i.sum()) * int(j.sum())  # n^2 cov(i, j)
+            pairing.append((a, b, covariance > 0))
     return pairing
 
 

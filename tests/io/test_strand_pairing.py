@@ -74,6 +74,23 @@ def test_element_pairing_reads_ladder_direction(val_sheets):
     assert kinds == {True, False}
 
 
+def test_element_pairing_calls_a_tie_antiparallel():
+    """Two residues of strand 1 against one residue of strand 2 (residues 22, 23 and 41, as in a
+    train chain whose least-squares slope came out +round-off with numpy 2.4) give no direction:
+    antiparallel, exactly; a rising and a falling ladder are parallel and antiparallel."""
+    blueprint = "L" * 20 + "E" * 6 + "L" * 14 + "E" * 6 + "L" * 4
+
+    def pairing(pairs: list[tuple[int, int]]) -> list:
+        partners = np.full((len(blueprint), MAX_PARTNERS), -1, dtype=np.int64)
+        for i, j in pairs:
+            partners[i, 0], partners[j, 0] = j, i
+        return element_pairing(blueprint, partners)
+
+    assert pairing([(22, 41), (23, 41)]) == [(0, 1, False)]
+    assert pairing([(21, 41), (23, 43)]) == [(0, 1, True)]
+    assert pairing([(21, 43), (23, 41)]) == [(0, 1, False)]
+
+
 def test_centre_matched_register_is_near_the_real_one(val_sheets):
     """Rebuilding residue partners from the element pairing puts most real partners within one
     residue of a rebuilt one (0.67 of them on these chains)."""
