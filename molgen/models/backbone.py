@@ -51,6 +51,7 @@ from equivariant.heads import ScalarHead, VectorHead
 from molgen.diffusion import SE3Diffuser
 from molgen.geometry import center, rotvec_to_matrix
 from molgen.io.blueprint import BLUEPRINT_LETTERS
+from molgen.models.ladder import LadderEdgeUpdate, ladder_diagonals
 from molgen.models.residue_graph import (
     edge_features,
     flatten_mask,
@@ -114,7 +115,10 @@ class FrameScoreNetworkConfig:
     :math:`\hat u_{ij}` the unit vector from :math:`\hat x_{0,i}` to :math:`\hat x_{0,j}` and
     :math:`a_{ij} \in (-1, 1)` invariant like :math:`w_{ij}` (a small rotation about
     :math:`c \times u` swings the axis :math:`c` towards :math:`u`; backbone hydrogen bonds
-    across a sheet need the carbonyls to face the partner strand); ``diffuser`` is passed to
+    across a sheet need the carbonyls to face the partner strand); ``ladder_edges`` updates
+    the edge states after every convolution but the last from both residues' scalars and the
+    states of the edges on the same ladder's diagonals (:mod:`molgen.models.ladder`);
+    ``diffuser`` is passed to
     :meth:`molgen.diffusion.SE3Diffuser.from_config`.
     """
 
@@ -137,6 +141,7 @@ class FrameScoreNetworkConfig:
     pair_condition: bool = False
     pair_head: bool = False
     pair_turn: bool = False
+    ladder_edges: bool = False
     diffuser: dict[str, Any] = field(default_factory=_default_diffuser)
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +209,10 @@ class FrameScoreNetwork(nn.Module):
         self.contexts = nn.ModuleList(
             GraphContext(hidden, config.mlp_dim) for _ in range(config.num_layers)
         ) if config.global_context else None  # fmt: skip
+        self.ladders = nn.ModuleList(
+            LadderEdgeUpdate(config.edge_dim, num_scalars, config.mlp_dim)
+            for _ in range(config.num_layers - 1)
+        ) if config.ladder_edges else None  # fmt: skip
         self.ss_embed = None
         if config.ss_condition:
             self.ss_embed = nn.Embedding(len(BLUEPRINT_LETTERS), num_scalars)
@@ -387,10 +396,13 @@ class FrameScoreNetwork(nn.Module):
             e = e + self.pair_embed(paired[:, None].to(e.dtype))
         vec = pos[edge_index[0]] - pos[edge_index[1]]  # [E, 3]
         sh = o3.spherical_harmonics(self.irreps_sh, vec, True, normalization="component")
+        diagonals = None if self.ladders is None else ladder_diagonals(edge_index, batch, res)
         for layer, conv in enumerate(self.convs):
             h = conv(h, edge_index, sh, e)  # [N, hidden.dim]
             if self.contexts is not None:
                 h = self.contexts[layer](h, batch)
+            if self.ladders is not None and layer < len(self.ladders):
+                e = self.ladders[layer](e, h, edge_index, diagonals)  # [E, edge_dim]
         out = self.vector_head(h)  # [N, 2, 3]
         step = cfg.trans_scale * self.diffuser.r3.marginal(t[batch])[1]  # [N], Angstrom
         x0_flat = pos + step[:, None] * out[:, 0]  # [N, 3], Angstrom
