@@ -6,7 +6,9 @@ than 25% strand (DSSP E) are noised to each time in ``--times`` and denoised by 
 (200-step grid scaled to the time, rotation score x ``--rotation-score-scale``, seed 0, one
 batch) with their own DSSP blueprint, and, for a model trained with ``pair_condition``, once
 more with their strand partners too (:func:`molgen.io.strand_pairing.strand_partners` of
-the real chain). It reports the DSSP E fraction of the real chains and of each output set.
+the real chain). It reports the DSSP E fraction of the real chains (as deposited, and rebuilt
+from their frames as the sampler builds atoms, then idealised as it writes them) and of each
+output set.
 
 Usage: python scripts/probe_sheet_survival.py --model DIR [--n 8] [--times 0.1 0.2 0.3]
        [--rotation-score-scale 3] [--noise-scale 0.3]
@@ -23,9 +25,11 @@ import torch
 import molgen.sample.backbone as sampler
 from molgen.datasets.pdb_chains import BackboneBatch, PDBChains, collate_backbones
 from molgen.evaluation import dssp_eight_state, three_state
+from molgen.geometry.frames import backbone_from_frames, frames_from_backbone
 from molgen.models import load
 from molgen.paths import default_data_path
 from molgen.sample.config import BackboneSamplerConfig
+from molgen.sample.idealize import idealize_backbone
 
 
 def strand_fraction(atoms: np.ndarray, lengths: list[int]) -> float:
@@ -59,7 +63,14 @@ def main(argv: list[str] | None = None) -> None:
     conditions = {"labels": batch.ss}
     if getattr(net.config, "pair_condition", False):
         conditions["labels and partners"] = torch.cat([batch.ss[..., None], batch.partners], -1)
-    report = {"chains": len(lengths), "real": strand_fraction(batch.atoms.numpy(), lengths)}
+    atoms = batch.atoms.float()
+    rot, ca = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+    rebuilt = idealize_backbone(backbone_from_frames(rot, ca, mask=batch.mask), batch.mask)
+    report = {
+        "chains": len(lengths),
+        "real": strand_fraction(batch.atoms.numpy(), lengths),
+        "real, rebuilt from frames and idealised": strand_fraction(rebuilt.numpy(), lengths),
+    }
     for t in args.times:
         config = BackboneSamplerConfig(
             partial_t=t,
