@@ -36,9 +36,11 @@ import torch
 from probe_sheet_survival import strand_fraction, strand_rich_val
 
 from molgen.checks.clashes import clash_limits
-from molgen.geometry import center, matrix_to_rotvec, rotvec_to_matrix
+from molgen.geometry import center, rotvec_to_matrix
 from molgen.geometry.frames import backbone_from_frames
 from molgen.models import load
+from molgen.sample.backbone import shifted_score
+from molgen.sample.config import BackboneSamplerConfig
 from molgen.sample.idealize import CONTACT_OVERLAP, idealize_backbone
 from molgen.sample.restraints import nonlocal_ca_pairs
 from molgen.sample.schedule import time_grid
@@ -152,12 +154,14 @@ def steer(R0, x0, mask, pairs, args) -> tuple[torch.Tensor, torch.Tensor]:
 
 @torch.no_grad()
 def sample(net, lengths, ss, pairs, args) -> tuple[np.ndarray, np.ndarray]:
-    """Raw and idealised atoms ``[B, L, 4, 3]`` (rotation score x 3, noise 0.3, seed 0)."""
+    """Raw and idealised atoms ``[B, L, 4, 3]`` (the sampler's default noise, rotation score
+    scale and min_t; seed 0)."""
+    config = BackboneSamplerConfig(steps=args.steps).resolved(net)
     generator = torch.Generator().manual_seed(0)
     diffuser = net.diffuser
     mask = torch.arange(max(lengths))[None] < torch.tensor(lengths)[:, None]
     frames = diffuser.sample_prior(mask.shape, generator=generator, mask=mask)
-    times = time_grid(args.steps, 0.01)
+    times = time_grid(config.steps, config.min_t)
     self_cond = None
     for t, t_next in zip(times[:-1], times[1:], strict=True):
         out = net.scores(frames.rotations, frames.translations, torch.full((len(lengths),), t),
@@ -165,15 +169,14 @@ def sample(net, lengths, ss, pairs, args) -> tuple[np.ndarray, np.ndarray]:
         trans_score, rot_score, self_cond = out["trans_score"], out["rot_score"], out["x0"]
         if pairs is not None and t <= args.t_on:
             rot0, x0 = steer(out["R0"], out["x0"], mask, pairs, args)
-            alpha, sigma = diffuser.r3.marginal(torch.tensor(t))
             shift = center((x0 - out["x0"]) * mask[..., None], mask) * mask[..., None]
-            trans_score = trans_score + diffuser.r3.scale**2 * alpha / sigma**2 * shift
-            w = matrix_to_rotvec(frames.rotations.transpose(-1, -2) @ rot0)
-            sigma_rot = diffuser.so3.sigma(torch.tensor(t))
-            rot_score = diffuser.so3.kernel_score(-w, sigma_rot) * mask[..., None]
+            trans_score = shifted_score(diffuser.r3, trans_score, shift, t)
+            rot_score = diffuser.so3.score(frames.rotations, rot0, t) * mask[..., None]
             self_cond = out["x0"] + shift
-        frames = diffuser.reverse_step(frames, (3.0 * rot_score, trans_score), t, t - t_next,
-                                       noise_scale=(0.3, 0.3), generator=generator)  # fmt: skip
+        frames = diffuser.reverse_step(
+            frames, (config.rotation_score_scale * rot_score, trans_score), t, t - t_next,
+            noise_scale=config.noise_scale, generator=generator,
+        )  # fmt: skip
     out = net.scores(frames.rotations, frames.translations, torch.full((len(lengths),), times[-1]),
                      mask, self_cond, None, ss, generator)  # fmt: skip
     rot0, x0 = out["R0"], out["x0"]

@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     conditions = {"labels": batch.ss}
     if getattr(net.config, "pair_condition", False):
         conditions["labels and partners"] = torch.cat([batch.ss[..., None], batch.partners], -1)
-    atoms = batch.atoms.float()
-    rot, ca = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+    real = batch.atoms.float()
+    rot, ca = frames_from_backbone(real[..., 0, :], real[..., 1, :], real[..., 2, :])
     rebuilt = idealize_backbone(backbone_from_frames(rot, ca, mask=batch.mask), batch.mask)
     report = {
         "chains": len(lengths),

@@ -52,7 +52,7 @@ from molgen.sample.restraints import restrain_ca
 from molgen.sample.schedule import scaled_steps, time_grid
 from molgen.seeding import rank_seed
 
-__all__ = ["SampledBackbone", "sample_backbones", "step_count"]
+__all__ = ["SampledBackbone", "sample_backbones", "shifted_score", "step_count"]
 
 
 @dataclass
@@ -304,8 +304,15 @@ def _restrained_score(
     \sigma_t^2`, so the steered score is :math:`s + c^2\alpha_t(x_0' - \hat x_0)/\sigma_t^2`
     (1/Angstrom); ``R`` is :func:`molgen.sample.restraints.restrain_ca`.
     """
-    alpha, sigma = r3.marginal(torch.tensor(t, dtype=x0.dtype, device=x0.device))
     shift = restrain_ca(x0, mask) - x0 * mask[..., None]  # [B, L, 3], Angstrom
+    return shifted_score(r3, trans_score, shift, t)
+
+
+def shifted_score(r3, trans_score: torch.Tensor, shift: torch.Tensor, t: float) -> torch.Tensor:
+    r"""Translation score ``[B, L, 3]`` (1/Angstrom) of a clean estimate moved by ``shift``
+    (Angstrom): :math:`s + c^2\alpha_t\,\Delta/\sigma_t^2`, the score being linear in
+    :math:`\hat x_0`."""
+    alpha, sigma = r3.marginal(torch.tensor(t, dtype=shift.dtype, device=shift.device))
     return trans_score + r3.scale**2 * alpha / sigma**2 * shift
 
 
