@@ -227,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(old, FrameScoreNetwork):
             raise InputError("not a backbone model", args.model)
         new = widen(old, args.factor, args.seed)
-        save(new, args.out, overwrite=args.overwrite,
-             extra={"task": "backbone", "widened_from": args.model, "factor": args.factor})  # fmt: skip
+        extra = {"task": "backbone", "widened_from": args.model, "factor": args.factor}
+        save(new, args.out, overwrite=args.overwrite, extra=extra)
     except (InputError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
