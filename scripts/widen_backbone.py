@@ -1,21 +1,22 @@
 """Widen a trained backbone model by whole multiples of its channels, keeping its function.
 
-Net2Net-style widening (Chen, Goodfellow & Shlens 2016), written for this network because
-no library widens e3nn layers: every hidden channel (scalar, vector and pseudovector, and the
-gate scalars with the vectors they gate) is copied ``--factor`` times. A copy carries exactly
-the activations of its original, so a layer that reads copies must weigh them to sum to the
-old weight: the copies' shares of each outgoing weight are drawn at random (positive,
-summing to 1), so the widened network computes the old function (to float rounding) while its
-copies receive different gradients and can drift apart in training. e3nn's ``o3.Linear``
+Net2Net-style widening (Chen, Goodfellow & Shlens 2016), written for this network because no
+library widens e3nn layers: every hidden channel (scalar, vector and pseudovector, and the
+gate scalars with the vectors they gate) is copied ``--factor`` times. A copy carries
+exactly the activations of its original, so a layer that reads copies must weigh them to sum
+to the old weight: the copies' shares of each outgoing weight are drawn at random (positive,
+summing to 1), so the widened network computes the old function (to float rounding) while
+its copies receive different gradients and can drift apart in training. e3nn's ``o3.Linear``
 divides by the square root of its fan-in, which widening changes; the weights absorb the
 ratio of old to new path weights. The channel-wise tensor product's per-edge weights are
-copied as they are. The equivariant layer norm sees the same channel statistics, since its
-mean and variance over copies equal those over originals.
+copied per channel (with the same ratio, 1 for its paths). The equivariant layer norm sees
+the same channel statistics, since its mean and variance over copies equal those over
+originals.
 
-The point: a session-22 pilot of a wider network from scratch (``backbone_v4w``) needs tens
-of thousands of CPU steps to reach the bundled model's loss; a widened copy of the bundled
-model starts there, so a fine-tune shows within a few thousand steps whether width lowers
-the plateau the bundled model stopped on (backbone model card, "Session 23").
+Purpose: a wider network trained from scratch (``backbone_v4w``) needs tens of thousands of
+CPU steps to reach the bundled model's loss; a widened copy of the bundled model starts
+there, so a fine-tune shows within a few thousand steps whether width lowers the plateau the
+bundled model stopped on (backbone model card, "Session 23").
 
 Usage: python scripts/widen_backbone.py MODEL OUT_DIR [--factor 2] [--seed 0] [--overwrite]
 """
@@ -77,9 +78,9 @@ def local_maps(old: o3.Irreps, new: o3.Irreps, global_map: Tensor) -> list[Tenso
 
 
 def random_shares(out_map: Tensor, in_map: Tensor, generator: torch.Generator) -> Tensor:
-    """Shares ``[out', in']`` in [1/3, 1) of an old weight among the copies of its input: for
-    every new output and old input they sum to 1 over that input's copies (1 where an input
-    has a single copy)."""
+    """Random shares ``[out', in']`` of an old weight among the copies of its input: for every
+    new output and old input they sum to 1 over that input's copies (between 1/4 and 3/4 for
+    two copies; 1 where an input has a single copy)."""
     draws = 0.5 + torch.rand(len(out_map), len(in_map), generator=generator)  # [out', in']
     total = torch.zeros(len(out_map), int(in_map.max()) + 1).index_add_(1, in_map, draws)
     return draws / total[:, in_map]
