@@ -142,8 +142,8 @@ def widen_conv(old: nn.Module, new: nn.Module, generator: torch.Generator) -> No
     in_blocks = block_maps(old.irreps_in, new.irreps_in)
     scalars_in = scalar_map(old.irreps_in, new.irreps_in)  # the 0e block, read by the MLP
     # Weight MLP: reads [edge features, scalars of source, scalars of target].
-    edge_dim = old.weight_mlp[0].in_features - 2 * len(old.scalar_index)
     s_old = len(old.scalar_index)
+    edge_dim = old.weight_mlp[0].in_features - 2 * s_old
     mlp_in = torch.cat([torch.arange(edge_dim), edge_dim + scalars_in,
                         edge_dim + s_old + scalars_in])  # fmt: skip
     hidden = torch.arange(old.weight_mlp[0].out_features)

@@ -3,15 +3,12 @@ on real chains, has the wide network's shape, and its copied channels can drift 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
+from molgen.datasets.pdb_chains import PDBChains, collate_backbones
 from molgen.diffusion.se3 import Frames
-from molgen.evaluation import dssp_eight_state, three_state
 from molgen.geometry import center
-from molgen.geometry.frames import frames_from_backbone
-from molgen.io.blueprint import blueprint_from_dssp, encode_blueprint
 from molgen.models import FrameScoreNetwork, load
 from tests.scripts.script_loader import load_script
 
@@ -24,30 +21,22 @@ def widened():
     return old, widen.widen(old, 2, seed=0).eval()
 
 
-def _real_batch(val_backbones, n: int = 3):
-    """Frames and DSSP blueprint labels of the first ``n`` val chains of 60-100 residues."""
-    chains = [a for a in val_backbones if 60 <= len(a) <= 100 and np.isfinite(a).all()][:n]
-    length = max(len(a) for a in chains)
-    atoms = torch.zeros(n, length, 4, 3)
-    mask = torch.zeros(n, length, dtype=torch.bool)
-    ss = torch.zeros(n, length, dtype=torch.long)
-    for i, a in enumerate(chains):
-        atoms[i, : len(a)] = torch.as_tensor(a, dtype=torch.float32)
-        mask[i, : len(a)] = True
-        dssp = "".join(three_state(dssp_eight_state(a)))
-        ss[i, : len(a)] = torch.as_tensor(encode_blueprint(blueprint_from_dssp(dssp)))
-    rot, ca = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
-    rot[~mask] = torch.eye(3)
-    return Frames(rot, center(ca, mask), mask), ss
+def _real_batch(chain_set_path, n: int = 3):
+    """Frames (float32, CA centred) and DSSP blueprint labels of the first ``n`` val chains of
+    60-100 residues, batched as in training."""
+    chains = PDBChains(chain_set_path, "val", crop_length=None, min_length=60, max_length=100)
+    batch = collate_backbones([chains[i] for i in range(n)])
+    rot, ca = (tensor.float() for tensor in batch.frames)
+    return Frames(rot, center(ca, batch.mask), batch.mask), batch.ss
 
 
 @pytest.mark.parametrize("t", [0.05, 0.3, 0.8])
-def test_widened_model_keeps_the_function_on_real_chains(widened, val_backbones, t):
+def test_widened_model_keeps_the_function_on_real_chains(widened, chain_set_path, t):
     """Clean estimates (Angstrom), rotation scores and psi of the two networks agree to float
     rounding on real val chains noised to ``t``, with and without self-conditioning, while a
     network of the same shape with other weights does not."""
     old, new = widened
-    frames, ss = _real_batch(val_backbones)
+    frames, ss = _real_batch(chain_set_path)
     noisy = old.diffuser.sample_marginal(frames, t, generator=torch.Generator().manual_seed(1))
     time = torch.full((len(ss),), t)
     with torch.no_grad():
@@ -78,12 +67,12 @@ def test_widened_model_has_the_wide_shape(widened):
     assert sum(p.numel() for p in new.parameters()) == 329_574
 
 
-def test_copied_channels_get_different_gradients(widened, val_backbones):
+def test_copied_channels_get_different_gradients(widened, chain_set_path):
     """A channel and its copy carry the same activations, but their incoming weights receive
     different gradients (the outgoing weights were split at random), so training can separate
     them; with an even split they would stay copies for ever."""
     _, new = widened
-    frames, ss = _real_batch(val_backbones, n=2)
+    frames, ss = _real_batch(chain_set_path, n=2)
     noisy = new.diffuser.sample_marginal(frames, 0.2, generator=torch.Generator().manual_seed(2))
     new.zero_grad()
     out = new.scores(noisy.rot_t, noisy.trans_t, torch.full((2,), 0.2), frames.mask, None, None, ss)
