@@ -17,13 +17,17 @@ from the moved :math:`\\hat R_0`): ``--iters`` L-BFGS iterations on
 an oracle test (the partners are the real chains'): if even it makes no ladders, a sampler
 potential will not. It prints JSON: DSSP E of the outputs (idealised, as the sampler writes
 them, and raw), the median CA distance of the partner pairs, the share under 5.5 A and the
-mean capped hydrogen-bond energy per pair (the real chains' alongside).
+mean capped hydrogen-bond energy per pair (the real chains' alongside). With
+``--rediffuse T ...`` the steered outputs (raw and idealised) are also noised to each time T
+and denoised by the sampler without steering (partial diffusion, as
+``scripts/probe_sheet_survival.py`` does to the real chains), and their DSSP E reported: do
+the ladders the potential made survive where real sheets do?
 
 DSSP's electrostatic energy is written here because mdtraj and biopython compute DSSP
 assignments, not a differentiable energy.
 
 Usage: python scripts/probe_sheet_steering.py [--model DIR] [--steps 100] [--t-on 0.5]
-       [--k-clash 50] [--none]
+       [--k-clash 50] [--none] [--rediffuse 0.02 0.03 0.05]
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 import torch
 from probe_sheet_survival import strand_fraction, strand_rich_val
 
+import molgen.sample.backbone as sampler
 from molgen.checks.clashes import clash_limits
 from molgen.geometry import center, rotvec_to_matrix
 from molgen.geometry.frames import backbone_from_frames
@@ -187,6 +192,16 @@ def sample(net, lengths, ss, pairs, args) -> tuple[np.ndarray, np.ndarray]:
     return atoms.double().numpy(), idealize_backbone(atoms, mask).double().numpy()
 
 
+def rediffuse(net, atoms: np.ndarray, lengths: list[int], ss: torch.Tensor, t: float) -> float:
+    """DSSP E of ``atoms [B, L, 4, 3]`` noised to ``t`` and denoised by the sampler with the
+    blueprint ``ss`` (rotation score x 3, seed 0, idealised output)."""
+    config = BackboneSamplerConfig(partial_t=t, rotation_score_scale=3.0).resolved(net)
+    generator = torch.Generator().manual_seed(0)
+    guide = sampler._Guide(None, torch.from_numpy(atoms).double())
+    out, _ = sampler._sample_batch(net, lengths, config, generator, "cpu", None, ss, guide)
+    return strand_fraction(out, lengths)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="backbone")
@@ -200,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--k-clash", type=float, default=50.0)
     parser.add_argument("--tether", type=float, default=0.05)
     parser.add_argument("--none", action="store_true", help="no steering (the baseline)")
+    parser.add_argument("--rediffuse", type=float, nargs="*", default=[],
+                        help="partial-diffusion times for the steered outputs")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     net = load(args.model).eval()
@@ -210,6 +227,11 @@ def main(argv: list[str] | None = None) -> None:
     flat = torch.from_numpy(ideal).reshape(-1, 4, 3)
     ca = (flat[pairs[0], 1] - flat[pairs[1], 1]).norm(dim=-1)
     real = batch.atoms.double().reshape(-1, 4, 3)
+    rediffused = {
+        f"E, {name} re-diffused from t {t}": round(rediffuse(net, atoms, lengths, batch.ss, t), 3)
+        for name, atoms in (("raw", raw), ("idealised", ideal))
+        for t in args.rediffuse
+    }  # fmt: skip
     print(json.dumps({
         "steering": None if args.none else {k: v for k, v in vars(args).items() if k != "none"},
         "real E": round(strand_fraction(batch.atoms.numpy(), lengths), 3),
@@ -219,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         "partners under 5.5 A": round(float((ca < 5.5).double().mean()), 2),
         "H-bond energy per pair (kcal/mol)": round(float(ladder_energy(flat, pairs).mean()), 2),
         "real H-bond energy per pair": round(float(ladder_energy(real, pairs).mean()), 2),
+        **rediffused,
     }))  # fmt: skip
 
 
