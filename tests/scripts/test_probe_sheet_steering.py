@@ -79,7 +79,6 @@ def test_rediffuse_keeps_a_real_sheet_at_small_t_and_loses_it_from_noise(val_bac
     atoms = _strand_rich_chain(val_backbones)
     blueprint = blueprint_from_dssp("".join(dssp_eight_state(atoms)))
     real = float(np.mean(np.array(list(blueprint)) == "E"))
-    torch.manual_seed(0)
     net = load("backbone").eval()
     ss = torch.as_tensor(encode_blueprint(blueprint))[None]
     kept = probe.rediffuse(net, atoms[None], [len(atoms)], ss, 0.015)
