@@ -37,9 +37,8 @@ import json
 
 import numpy as np
 import torch
-from probe_sheet_survival import strand_fraction, strand_rich_val
+from probe_sheet_survival import partial_diffusion, strand_fraction, strand_rich_val
 
-import molgen.sample.backbone as sampler
 from molgen.checks.clashes import clash_limits
 from molgen.geometry import center, rotvec_to_matrix
 from molgen.geometry.frames import backbone_from_frames
@@ -195,11 +194,7 @@ def sample(net, lengths, ss, pairs, args) -> tuple[np.ndarray, np.ndarray]:
 def rediffuse(net, atoms: np.ndarray, lengths: list[int], ss: torch.Tensor, t: float) -> float:
     """DSSP E of ``atoms [B, L, 4, 3]`` noised to ``t`` and denoised by the sampler with the
     blueprint ``ss`` (rotation score x 3, seed 0, idealised output)."""
-    config = BackboneSamplerConfig(partial_t=t, rotation_score_scale=3.0).resolved(net)
-    generator = torch.Generator().manual_seed(0)
-    guide = sampler._Guide(None, torch.from_numpy(atoms).double())
-    out, _ = sampler._sample_batch(net, lengths, config, generator, "cpu", None, ss, guide)
-    return strand_fraction(out, lengths)
+    return strand_fraction(partial_diffusion(net, atoms, lengths, ss, t), lengths)
 
 
 def main(argv: list[str] | None = None) -> None:

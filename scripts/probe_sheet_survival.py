@@ -48,6 +48,27 @@ def strand_rich_val(n: int) -> BackboneBatch:
     return collate_backbones([chains[i] for i in picked[:n]])
 
 
+def partial_diffusion(
+    net,
+    atoms: torch.Tensor | np.ndarray,
+    lengths: list[int],
+    codes: torch.Tensor,
+    t: float,
+    rotation_score_scale: float = 3.0,
+    noise_scale: float = BackboneSamplerConfig.noise_scale,
+) -> np.ndarray:
+    """Backbones ``atoms [B, L, 4, 3]`` (Angstrom) noised to ``t`` and denoised by the sampler
+    with the conditioning ``codes`` (200-step grid scaled to ``t``, seed 0, one batch);
+    returns the idealised output atoms ``[B, L, 4, 3]``."""
+    config = BackboneSamplerConfig(
+        partial_t=t, rotation_score_scale=rotation_score_scale, noise_scale=noise_scale
+    ).resolved(net)
+    generator = torch.Generator().manual_seed(0)
+    guide = sampler._Guide(None, torch.as_tensor(atoms).double())
+    out, _ = sampler._sample_batch(net, lengths, config, generator, "cpu", None, codes, guide)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -72,16 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         "real, rebuilt from frames and idealised": strand_fraction(rebuilt.numpy(), lengths),
     }
     for t in args.times:
-        config = BackboneSamplerConfig(
-            partial_t=t,
-            rotation_score_scale=args.rotation_score_scale,
-            noise_scale=args.noise_scale,
-        ).resolved(net)
         for name, codes in conditions.items():
-            generator = torch.Generator().manual_seed(0)
-            guide = sampler._Guide(None, batch.atoms.double())
-            atoms, _ = sampler._sample_batch(
-                net, lengths, config, generator, "cpu", None, codes, guide
+            atoms = partial_diffusion(
+                net, batch.atoms, lengths, codes, t, args.rotation_score_scale, args.noise_scale
             )
             report[f"t {t}, {name}"] = round(strand_fraction(atoms, lengths), 3)
     print(json.dumps(report))
