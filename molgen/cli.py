@@ -191,6 +191,13 @@ def sample_backbone_command(
             "writes the network's raw frames."
         ),
     ] = _B.idealize,
+    sheets: Annotated[
+        bool,
+        typer.Option(
+            help="Build each blueprint's largest beta-sheet as ideal geometry and generate the "
+            "rest around it (see the model card); --no-sheets leaves strands to the network."
+        ),
+    ] = _B.sheets,
     seed: Annotated[int, typer.Option(help="Seed (same seed + device, same output).")] = _B.seed,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = _B.device,
     batch_size: Annotated[int, typer.Option(help="Chains per network call.")] = _B.batch_size,
@@ -212,7 +219,7 @@ def sample_backbone_command(
         model=model, lengths=lengths, blueprints=blueprints, num=num, steps=steps,
         time_warp=time_warp, noise_scale=noise_scale, rotation_noise_scale=rotation_noise_scale,
         rotation_score_scale=rotation_score_scale, guidance=guidance, ode=ode, restrain=restrain,
-        idealize=idealize, blueprint_prior=ss_prior, seed=seed, device=device,
+        idealize=idealize, sheets=sheets, blueprint_prior=ss_prior, seed=seed, device=device,
         batch_size=batch_size, contig=contig, motif=None if motif is None else str(motif),
         length_range=length_range, input=None if input_file is None else str(input_file),
         partial_t=partial_t, motif_harmonize_steps=motif_harmonize_steps,

@@ -19,13 +19,16 @@ what each default was measured to do: the model card.
 
 Samples of all requested lengths are batched together (sorted by length, padded with a
 mask), one network call per step and batch. Motif scaffolding (``contig``) and partial
-diffusion (``input``, ``partial_t``) are in :mod:`molgen.sample.motif`.
+diffusion (``input``, ``partial_t``) are in :mod:`molgen.sample.motif`. Sheet-first sampling
+(``sheets``) holds each blueprint's ideal sheet (:mod:`molgen.sample.sheet`) by the same
+replacement, as a motif of that chain alone; chains with and without a sheet go in separate
+batches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +53,7 @@ from molgen.sample.motif import (
 )
 from molgen.sample.restraints import restrain_ca
 from molgen.sample.schedule import scaled_steps, time_grid
+from molgen.sample.sheet import IdealSheet, build_sheet
 from molgen.seeding import rank_seed
 
 __all__ = ["SampledBackbone", "sample_backbones", "shifted_score", "step_count"]
@@ -59,7 +63,9 @@ __all__ = ["SampledBackbone", "sample_backbones", "shifted_score", "step_count"]
 class SampledBackbone:
     """One generated chain: ``atoms [L, 4, 3]`` (N, CA, C, O; Angstrom), its length and index,
     and the blueprint it was conditioned on (``None`` when unconditional) with its position in
-    the requested list; for motif scaffolding, where its motif went (``motif``)."""
+    the requested list; for motif scaffolding, where its motif went (``motif``); in
+    sheet-first sampling, the 0-based positions of the residues built as an ideal sheet
+    (``sheet_positions``)."""
 
     length: int
     index: int
@@ -67,6 +73,7 @@ class SampledBackbone:
     blueprint: str | None = None
     blueprint_index: int | None = None
     motif: MotifPlacement | None = None
+    sheet_positions: tuple[int, ...] | None = None
 
 
 def step_count(config: BackboneSamplerConfig) -> int:
@@ -82,7 +89,8 @@ def step_count(config: BackboneSamplerConfig) -> int:
 class _Job:
     """One chain to sample: its length, sample index and (optional) blueprint; the index of a
     user's blueprint in the requested list, -1 for unconditional lengths; the strand pairing
-    the user gave or a drawn blueprint came with (``None``: :func:`rule_pairing`)."""
+    the user gave or a drawn blueprint came with (``None``: :func:`rule_pairing`); the ideal
+    ``sheet`` held as its motif in sheet-first sampling."""
 
     length: int
     blueprint_index: int
@@ -91,6 +99,32 @@ class _Job:
     motif_rows: tuple[int, ...] | None = None
     scaffold_lengths: tuple[int, ...] | None = None
     pairing: tuple[tuple[int, int, bool], ...] | None = None
+    sheet: IdealSheet | None = field(default=None, compare=False)
+
+
+def _with_sheets(jobs: Sequence[_Job]) -> list[_Job]:
+    """``jobs`` with the ideal sheet of each blueprint (built once per blueprint and pairing)."""
+    built: dict[tuple, IdealSheet | None] = {}
+    out = []
+    for job in jobs:
+        if job.blueprint is None:
+            out.append(job)
+            continue
+        pairing = rule_pairing(job.blueprint) if job.pairing is None else list(job.pairing)
+        key = (job.blueprint, tuple(pairing))
+        if key not in built:
+            built[key] = build_sheet(job.blueprint, pairing)
+        out.append(replace(job, sheet=built[key]))
+    return out
+
+
+def _batches(jobs: Sequence[_Job], size: int) -> list[list[_Job]]:
+    """``jobs`` in batches of at most ``size``, jobs with a sheet and without apart (each
+    group keeps its order)."""
+    batches = []
+    for group in ([j for j in jobs if j.sheet is None], [j for j in jobs if j.sheet is not None]):
+        batches += [group[i : i + size] for i in range(0, len(group), size)]
+    return batches
 
 
 def _jobs(
@@ -281,9 +315,12 @@ def _guided_scores(
 def _batch_guide(
     chunk: Sequence[_Job], conditioning: Conditioning | None, device: torch.device
 ) -> _Guide | None:
-    """The :class:`_Guide` of a batch of jobs (``None`` without conditioning)."""
+    """The :class:`_Guide` of a batch of jobs (``None`` without conditioning or sheets)."""
     if conditioning is None:
-        return None
+        if chunk[0].sheet is None:
+            return None
+        sheets = [(job.sheet.atoms, job.sheet.positions) for job in chunk]
+        return _Guide(MotifGuide.stack(sheets, device, torch.float32))
     motif = None
     if conditioning.motif is not None:
         rows = [job.motif_rows for job in chunk]
@@ -391,15 +428,17 @@ def sample_backbones(
         jobs = _jobs(config.lengths, config.blueprints, config.num, drawn)
     # Every rank builds the same list, takes its share, and sorts it by length (less padding).
     jobs = sorted(jobs[rank::world_size])
-    size = config.batch_size
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    if config.sheets and conditional and conditioning is None:
+        jobs = _with_sheets(jobs)
+    batches = _batches(jobs, config.batch_size)
     from rich.progress import Progress
 
     results: list[SampledBackbone] = []
     with Progress(disable=not progress, transient=False) as bar:
         motif = conditioning is not None and conditioning.motif is not None
-        calls = step_count(config) + (config.motif_harmonize_steps if motif else 0)
-        task = bar.add_task("sampling backbones", total=len(batches) * calls)
+        held = [motif or chunk[0].sheet is not None for chunk in batches]
+        calls = len(batches) * step_count(config) + config.motif_harmonize_steps * sum(held)
+        task = bar.add_task("sampling backbones", total=calls)
         for chunk in batches:
             atoms, ca_rmsd = _sample_batch(
                 model, [job.length for job in chunk], config, generator, device,
@@ -415,9 +454,10 @@ def sample_backbones(
                     placement = conditioning.placement(
                         job.motif_rows or (), job.scaffold_lengths, rms
                     )
-                results.append(
-                    SampledBackbone(job.length, job.index, atoms_row, job.blueprint, k, placement)
-                )
+                sheet = None if job.sheet is None else job.sheet.positions
+                results.append(SampledBackbone(
+                    job.length, job.index, atoms_row, job.blueprint, k, placement, sheet
+                ))  # fmt: skip
     return sorted(results, key=_sample_order)
 
 

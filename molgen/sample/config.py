@@ -62,6 +62,11 @@ class BackboneSamplerConfig:
     idealize : bool
         Move the final atoms to ideal covalent geometry
         (:func:`molgen.sample.idealize.idealize_backbone`).
+    sheets : bool
+        Sheet-first sampling for a model trained with ``ss_condition``: the largest beta-sheet
+        of each sample's blueprint (user or drawn; its strand pairs, or ``rule_pairing``) is
+        built as ideal geometry (:mod:`molgen.sample.sheet`) and held as a motif while the
+        network generates the rest (:mod:`molgen.sample.motif`).
     blueprint_prior : bool or None
         Give each unconditional sample a blueprint drawn from real train chains of about its
         length; ``None``: on exactly for models trained with ``ss_condition``.
@@ -106,6 +111,7 @@ class BackboneSamplerConfig:
     ode: bool = False
     restrain: bool = True
     idealize: bool = True
+    sheets: bool = True
     blueprint_prior: bool | None = None
     min_t: float | None = None
     seed: int = 0

@@ -161,22 +161,43 @@ def read_conditioning(
 
 @dataclass
 class MotifGuide:
-    """A batch's motif: centred frames ``rotations [M, 3, 3]``, ``translations [M, 3]``
-    (Angstrom), the input ``atoms [M, 4, 3]`` (float64) and the 0-based ``positions [B, M]``
-    of the motif residues in each chain."""
+    """A batch's motifs: centred frames ``rotations [B, M, 3, 3]``, ``translations [B, M, 3]``
+    (Angstrom), the input ``atoms [B, M, 4, 3]`` (float64) and the 0-based ``positions
+    [B, M]`` of the motif residues in each chain. Chains whose motif has fewer than ``M``
+    residues repeat their last one; ``weights [B, M]`` is 0 on those repeats (left out of
+    every superposition) and ``source [B, M]`` the entry each one repeats (its own index
+    elsewhere), so every write to a residue carries the same value."""
 
     rotations: Tensor
     translations: Tensor
     atoms: Tensor
     positions: Tensor
+    weights: Tensor
+    source: Tensor
 
     @classmethod
     def build(cls, motif_atoms: np.ndarray, positions: list[tuple[int, ...]], device, dtype):
-        """From motif atoms ``(M, 4, 3)`` and each chain's motif rows."""
-        atoms = torch.as_tensor(motif_atoms, dtype=torch.float64, device=device)
-        rot, x = frames_from_backbone(atoms[:, 0], atoms[:, 1], atoms[:, 2])
-        rows = torch.tensor(positions, dtype=torch.long, device=device)
-        return cls(rot.to(dtype), center(x).to(dtype), atoms, rows)
+        """From one motif's atoms ``(M, 4, 3)`` and each chain's motif rows."""
+        return cls.stack([(motif_atoms, rows) for rows in positions], device, dtype)
+
+    @classmethod
+    def stack(cls, motifs: list[tuple[np.ndarray, tuple[int, ...]]], device, dtype):
+        """From each chain's motif atoms ``(M_b, 4, 3)`` and rows (``M_b >= 1``)."""
+        size = max(len(rows) for _, rows in motifs)
+        atoms, rows, source = [], [], []
+        for motif_atoms, motif_rows in motifs:
+            count = len(motif_rows)
+            index = np.minimum(np.arange(size), count - 1)
+            atoms.append(np.asarray(motif_atoms, dtype=np.float64)[index])
+            rows.append(np.asarray(motif_rows)[index])
+            source.append(index)
+        atoms = torch.as_tensor(np.stack(atoms), dtype=torch.float64, device=device)
+        source = torch.as_tensor(np.stack(source), dtype=torch.long, device=device)
+        weights = (source == torch.arange(size, device=device)).to(dtype)
+        rot, x = frames_from_backbone(atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :])
+        positions = torch.as_tensor(np.stack(rows), dtype=torch.long, device=device)
+        return cls(rot.to(dtype), center(x, weights > 0).to(dtype), atoms, positions, weights,
+                   source)  # fmt: skip
 
     def fixed(self, shape: tuple[int, int]) -> Tensor:
         """Bool ``[B, L]``: True at the motif residues."""
@@ -194,16 +215,16 @@ def replace_motif(
     """``frames [B, L]`` with the motif residues' frames replaced by the motif noised to
     ``t`` (forward marginal of the motif alone) and superposed (Kabsch on CA) onto those
     residues' current CA; translations re-centred over the chain."""
-    batch, m = guide.positions.shape
-    clean = Frames(guide.rotations.expand(batch, m, 3, 3), guide.translations.expand(batch, m, 3))
-    noisy = diffuser.sample_marginal(clean, t, generator)
     rows = _rows(guide)
+    noisy = diffuser.sample_marginal(Frames(guide.rotations, guide.translations), t, generator)
+    noisy_rot = noisy.rot_t[rows, guide.source]  # repeats take their source's draw
+    noisy_x = noisy.trans_t[rows, guide.source]
     target = frames.translations[rows, guide.positions]  # [B, M, 3]
-    turn, shift = kabsch(noisy.trans_t, target)  # [B, 3, 3], [B, 3]
+    turn, shift = kabsch(noisy_x, target, guide.weights)  # [B, 3, 3], [B, 3]
     rot = frames.rotations.clone()
     x = frames.translations.clone()
-    rot[rows, guide.positions] = turn[:, None] @ noisy.rot_t
-    x[rows, guide.positions] = noisy.trans_t @ turn.transpose(-1, -2) + shift[:, None]
+    rot[rows, guide.positions] = turn[:, None] @ noisy_rot
+    x[rows, guide.positions] = noisy_x @ turn.transpose(-1, -2) + shift[:, None]
     return Frames(rot, center(x, frames.mask), frames.mask)
 
 
@@ -211,7 +232,7 @@ def motif_ca_rmsd(x0: Tensor, guide: MotifGuide) -> Tensor:
     """CA RMSD ``[B]`` (Angstrom) of the predicted motif CA in ``x0 [B, L, 3]`` against the
     input motif, after optimal superposition."""
     made = x0[_rows(guide), guide.positions].double()  # [B, M, 3]
-    return rmsd(made, guide.atoms[:, 1].expand_as(made))
+    return rmsd(made, guide.atoms[..., 1, :], guide.weights.double())
 
 
 def place_motif(atoms: Tensor, guide: MotifGuide) -> Tensor:
@@ -220,8 +241,8 @@ def place_motif(atoms: Tensor, guide: MotifGuide) -> Tensor:
     atoms = atoms.double().clone()
     rows = _rows(guide)
     made = atoms[rows, guide.positions, 1]  # [B, M, 3]
-    motif = guide.atoms.expand(made.shape[0], *guide.atoms.shape)  # [B, M, 4, 3]
-    turn, shift = kabsch(motif[:, :, 1], made)
+    motif = guide.atoms  # [B, M, 4, 3]
+    turn, shift = kabsch(motif[:, :, 1], made, guide.weights.double())
     placed = motif @ turn[:, None].transpose(-1, -2) + shift[:, None, None]
     atoms[rows, guide.positions] = placed
     return join_motif(atoms, guide.fixed(atoms.shape[:2]))

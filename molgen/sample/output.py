@@ -4,7 +4,9 @@ Each sample is a poly-glycine chain A with N, CA, C, O atoms, named
 ``sample_L{length}_{index:03d}.pdb`` (``sample_ss{k:02d}_L{length}_{index:03d}.pdb`` for the
 ``k``-th blueprint). ``report.csv`` holds one row per sample with its file name, the
 :func:`molgen.checks.check_backbone` record and, for a blueprint, the blueprint and
-``ss_agreement`` (fraction of its specified residues whose DSSP state matches). A motif
+``ss_agreement`` (fraction of its specified residues whose DSSP state matches), and
+``sheet_positions``, the residues built as an ideal sheet in sheet-first sampling (1-based,
+e.g. ``12-17;22-27``; empty when none were). A motif
 sample keeps the motif residues' names (glycine elsewhere), lists in ``REMARK 950`` records
 which output positions hold which motif residues, and adds ``motif_ca_rmsd`` (Angstrom),
 ``motif_positions`` (1-based, contig order, e.g. ``9-25;40-47``) and ``scaffold_lengths``
@@ -90,6 +92,10 @@ def write_samples(
             record["blueprint_index"] = sample.blueprint_index
             record["blueprint"] = sample.blueprint
             record["ss_agreement"] = blueprint_agreement(sample.atoms, sample.blueprint)
+            sheet = sample.sheet_positions
+            record["sheet_positions"] = (
+                None if sheet is None else position_spans([p + 1 for p in sheet])
+            )
         records.append(record)
     return records
 

@@ -103,6 +103,35 @@ def test_replacement_follows_the_current_pose():
     assert float((got - moved).square().sum(-1).mean().sqrt()) < 1.5 * expected
 
 
+def test_stacked_motifs_of_different_sizes_replace_each_chain_its_own():
+    """Two chains with motifs of 16 and 9 residues in one guide: each chain's motif rows get
+    its own motif (placed on its current pose, up to the marginal noise at t), the shorter
+    motif's repeats write the same frame as the residue they repeat, and residues outside
+    the motifs keep their frames."""
+    motif = extract_motif(read_structure(EXAMPLE), Contig.parse("A20-35"), "x")
+    long_rows, short_rows = tuple(range(2, 18)), tuple(range(5, 14))
+    guide = MotifGuide.stack(
+        [(motif.atoms, long_rows), (motif.atoms[3:12], short_rows)], "cpu", torch.float64
+    )
+    assert guide.positions.shape == (2, 16) and guide.weights.sum().item() == 25
+    x = torch.zeros(2, 20, 3, dtype=torch.float64)
+    x[0, 2:18] = torch.tensor(motif.atoms[:, 1]) + 3.0
+    x[1, 5:14] = torch.tensor(motif.atoms[3:12, 1]) - 4.0
+    eye = torch.eye(3, dtype=torch.float64).expand(2, 20, 3, 3)
+    frames = Frames(eye, x)
+    diffuser = SE3Diffuser()
+    out = replace_motif(frames, guide, diffuser, 0.01, torch.Generator().manual_seed(0))
+    _, sigma = diffuser.r3.marginal(torch.tensor(0.01, dtype=torch.float64))
+    expected = float(3**0.5 * sigma / diffuser.r3.scale)
+    for row, rows in ((0, list(long_rows)), (1, list(short_rows))):
+        got, want = out.translations[row, rows], x[row, rows]
+        got = got - got.mean(0) + want.mean(0)
+        assert float((got - want).square().sum(-1).mean().sqrt()) < 1.5 * expected
+    outside = [r for r in range(20) if r not in short_rows]
+    assert torch.equal(out.rotations[1, outside], eye[1, outside])
+    assert not torch.equal(out.rotations[1, 13], eye[1, 13])
+
+
 def test_partial_diffusion_keeps_input_length_and_fold(network):
     """Partial diffusion of 1S3V at t = 0.1: the input's length, a related fold (TM > 0.5),
     yet not the input itself; held motif residues come out exactly."""

@@ -270,3 +270,30 @@ def test_guidance_moves_blueprint_samples_only():
     assert plain[0].blueprint is None and guided[0].blueprint is None
     np.testing.assert_array_equal(plain[0].atoms, guided[0].atoms)
     assert np.abs(plain[1].atoms - guided[1].atoms).max() > 1e-3
+
+
+def test_sheet_first_holds_the_ideal_sheet_of_each_blueprint():
+    """With the bundled model, a blueprint with a three-stranded meander gets its ideal
+    sheet (molgen.sample.sheet) at exactly its strand residues, rigidly placed, beside a
+    helix-only blueprint without one in the same run; sheets=False builds none."""
+    from molgen.models import load
+    from molgen.sample.sheet import build_sheet
+
+    net = load("backbone", device="cpu")
+    meander = "LLEEEEEELLEEEEEELLEEEEEELLHHHHHHHHHHHHLL"
+    helical = "LLHHHHHHHHHHHHLLLHHHHHHHHHHHHLL"
+    args = {"steps": 10, "seed": 1, "progress": False, "motif_harmonize_steps": 2}
+    out = sample_backbones(net, blueprints=[meander, helical], num=2, **args)
+    sheet = build_sheet(meander, [(0, 1, False), (1, 2, False)])
+    for sample in out:
+        if sample.blueprint == helical:
+            assert sample.sheet_positions is None
+            continue
+        assert sample.sheet_positions == sheet.positions
+        rows = list(sheet.positions)
+        assert rows == [r for r, letter in enumerate(meander) if letter == "E"]
+        placed = torch.tensor(sample.atoms[rows])
+        ideal = torch.tensor(sheet.atoms)
+        assert float(rmsd(placed.reshape(-1, 3), ideal.reshape(-1, 3))) < 1e-4
+    plain = sample_backbones(net, blueprints=[meander], num=1, sheets=False, **args)
+    assert plain[0].sheet_positions is None
