@@ -39,15 +39,18 @@ L-BFGS in float64.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from molgen.checks.backbone import CIS_OMEGA
 from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS
 from molgen.checks.clashes import clash_limits
+from molgen.checks.ramachandran import load_ramachandran
 from molgen.geometry import (
     backbone_dihedrals,
     backbone_oxygens,
@@ -76,6 +79,10 @@ JUNCTION_TETHER = 0.02
 CIS_CA_CA_LIMIT = 3.4
 #: Width of the CA(i)-CA(i+1) restraint that keeps peptides planar (Angstrom).
 CA_CA_SIGMA = 0.05
+#: Ramachandran term: residues whose log density (molgen's PDB map) lies below the favoured
+#: region's threshold plus RAMA_MARGIN are pulled up it with width RAMA_SIGMA (log units).
+RAMA_MARGIN = 0.5
+RAMA_SIGMA = 0.2
 
 N, CA, C, O = 0, 1, 2, 3
 _LEN = {name: ENGH_HUBER_LENGTHS[k] for k, name in enumerate(("N-CA", "CA-C", "C=O", "C-N"))}
@@ -217,11 +224,58 @@ def idealization_energy(x: Tensor, targets: _Targets) -> Tensor:
     if targets.turn_weight is not None:
         turn = turn * targets.turn_weight
     energy = energy + (turn * pair).sum() / DIHEDRAL_SIGMA**2
+    # Residues 1..L-2 with both neighbours present: phi[:, :-1] and psi[:, 1:] are theirs.
+    inner = pair[:, :-1] * pair[:, 1:]
+    energy = energy + (ramachandran_energy(phi[:, :-1], psi[:, 1:]) * inner).sum()
     atoms = atoms.reshape(-1, 4, 3)
     i, j = targets.pairs
     distance = _distance(atoms[i][:, :, None], atoms[j][:, None, :])  # [P, 4, 4]
     overlap = (targets.contact - distance).clamp_min(0.0) / CONTACT_SIGMA
     return energy + 0.5 * overlap.square().sum()
+
+
+@functools.lru_cache(maxsize=1)
+def _log_ramachandran() -> tuple[np.ndarray, float]:
+    """Log of the shipped Ramachandran density (floored) and the favoured level in log units."""
+    density, thresholds = load_ramachandran()
+    return np.log(np.maximum(density.astype(np.float64), 1e-12)), float(np.log(thresholds[0]))
+
+
+def _catmull_rom(f: Tensor) -> Tensor:
+    """Weights ``[..., 4]`` of the grid values at offsets -1, 0, 1, 2 for a point at fraction
+    ``f`` in [0, 1) past offset 0 (Catmull-Rom: interpolating, continuous slope)."""
+    f2, f3 = f * f, f * f * f
+    return torch.stack(
+        [(-f3 + 2 * f2 - f) / 2, (3 * f3 - 5 * f2 + 2) / 2, (-3 * f3 + 4 * f2 + f) / 2,
+         (f3 - f2) / 2],
+        dim=-1,
+    )  # fmt: skip
+
+
+def ramachandran_energy(phi: Tensor, psi: Tensor) -> Tensor:
+    r"""Flat-bottomed Ramachandran term per residue (same shape as ``phi``, ``psi``; radians).
+
+    :math:`\tfrac12 \max(0, \ell^* - \ell(\phi, \psi))^2 / s^2` with :math:`\ell` the log of
+    the shipped density (:mod:`molgen.checks.ramachandran`), interpolated between bin centres
+    on the periodic grid by Catmull-Rom splines (so the gradient is continuous),
+    :math:`\ell^*` the favoured threshold's log plus ``RAMA_MARGIN`` and :math:`s` =
+    ``RAMA_SIGMA``: zero well inside the favoured region, a pull up the density outside it.
+    """
+    grid, level = _log_ramachandran()
+    table = torch.as_tensor(grid, dtype=phi.dtype, device=phi.device)
+    n = table.shape[0]
+    u = (phi + math.pi) / (2 * math.pi) * n - 0.5  # bin k's centre sits at u = k
+    v = (psi + math.pi) / (2 * math.pi) * n - 0.5
+    u0, v0 = torch.floor(u), torch.floor(v)
+    wu, wv = _catmull_rom(u - u0), _catmull_rom(v - v0)  # [..., 4] each
+    i, j = u0.long(), v0.long()
+    log_density = torch.zeros_like(phi)
+    for a in range(4):
+        for b in range(4):
+            value = table[(i + a - 1) % n, (j + b - 1) % n]
+            log_density = log_density + wu[..., a] * wv[..., b] * value
+    gap = (level + RAMA_MARGIN - log_density).clamp_min(0.0)
+    return 0.5 * gap.square() / RAMA_SIGMA**2
 
 
 def _peptide_targets(atoms: Tensor) -> tuple[Tensor, Tensor]:
@@ -241,6 +295,28 @@ def _peptide_targets(atoms: Tensor) -> tuple[Tensor, Tensor]:
     return torch.where(cis, CIS_CA_CA, TRANS_CA_CA).to(atoms.dtype), planar
 
 
+def _within(flags: Tensor, reach: int) -> Tensor:
+    """Bool ``[B, L]``: residues within ``reach`` in sequence of a flagged one."""
+    pooled = torch.nn.functional.max_pool1d(
+        flags[:, None].double(), 2 * reach + 1, stride=1, padding=reach
+    )
+    return pooled[:, 0].bool()
+
+
+def _touching(start: Tensor, targets: _Targets, fixed: Tensor) -> Tensor:
+    """Bool ``[B, L]``: free residues with a backbone atom closer to a fixed residue's than
+    the contact term allows (in the input ``start [B, L, 4, 3]``)."""
+    atoms = start.reshape(-1, 4, 3)
+    i, j = targets.pairs
+    distance = _distance(atoms[i][:, :, None], atoms[j][:, None, :])  # [P, 4, 4]
+    close = (distance < targets.contact).flatten(1).any(-1)  # [P]
+    flat = fixed.reshape(-1)
+    out = torch.zeros_like(flat)
+    out[i[close & flat[j] & ~flat[i]]] = True
+    out[j[close & flat[i] & ~flat[j]]] = True
+    return out.reshape(fixed.shape)
+
+
 def idealize_backbone(
     atoms: Tensor,
     mask: Tensor | None = None,
@@ -255,7 +331,9 @@ def idealize_backbone(
     they come back exactly as given; peptides between a fixed and a free residue are
     restrained as trans, without the phi/psi restraint, and the free residues within
     ``JUNCTION_REACH`` of a fixed one are tethered ``JUNCTION_TETHER`` times as weakly, so
-    the strain of joining spreads over them. Returns a tensor of the input's dtype and device (see
+    the strain of joining spreads over them; so are free residues within 2 of one whose atoms
+    come closer to a fixed residue's than the contact term allows, so that the contact term
+    can move them out. Returns a tensor of the input's dtype and device (see
     the module docstring for the energy; ``max_iter`` bounds the L-BFGS iterations).
     """
     if mask is None:
@@ -274,15 +352,8 @@ def idealize_backbone(
         targets.ca_ca = torch.where(junction, TRANS_CA_CA, targets.ca_ca)
         targets.turn_weight = targets.turn_weight * (~junction).to(start.dtype)
         targets.fixed, targets.fixed_o = fixed, start[:, :, O]
-        near = (
-            torch.nn.functional.max_pool1d(
-                fixed[:, None].to(start.dtype),
-                2 * JUNCTION_REACH + 1,
-                stride=1,
-                padding=JUNCTION_REACH,
-            )[:, 0].bool()
-            & ~fixed
-        )
+        near = _within(fixed, JUNCTION_REACH) | _within(_touching(start, targets, fixed), 2)
+        near &= ~fixed
         targets.tether = torch.where(near, JUNCTION_TETHER, 1.0).to(start.dtype)
         # Peptides touching those residues keep their phi/psi as weakly as they are tethered.
         loose = near[:, 1:] | near[:, :-1]

@@ -136,9 +136,11 @@ def test_padding_and_gaps(val_backbones, monkeypatch):
     torch.testing.assert_close(out[:30], first, atol=1e-3, rtol=0)
 
 
-def test_idealization_keeps_the_input_dihedrals(val_backbones):
+def test_idealization_keeps_the_input_dihedrals(val_backbones, monkeypatch):
     """The bond corrections are not paid for in phi/psi: on the perturbed chain they stay
-    within a few degrees of the input's (mean |change| under 3 degrees)."""
+    within a few degrees of the input's (mean |change| under 3 degrees). The Ramachandran
+    term, which moves strained residues on purpose (its own test below), is off here."""
+    monkeypatch.setattr(idealize, "RAMA_SIGMA", 1e9)
     noisy = _perturbed(val_backbones[5][:80], seed=4)
     out = idealize_backbone(torch.tensor(noisy)[None])[0].numpy()
     assert _dihedral_error(out, noisy) < math.radians(3.0)
@@ -174,6 +176,39 @@ def test_fixed_residues_do_not_move(val_backbones):
     assert (out[0, :10] - noisy[0, :10]).abs().max() > 0.01
     record = check_backbone(out[0].numpy())
     assert record["bond_length_outlier_fraction"] <= MAX_BOND_LENGTH_OUTLIER_FRACTION
+
+
+def test_free_residues_pressed_into_fixed_ones_are_moved_out(val_backbones, monkeypatch):
+    """A real chain with residues 10-29 fixed and a free loop residue pushed 1.2 A into the
+    fixed part: the free residues touching the fixed ones are tethered loosely, so the
+    contact term clears the overlap (no pair under the clash check's limits); tethered as
+    firmly as the rest (``_touching`` finding nothing) the overlap stays."""
+    from molgen.checks.clashes import clash_limits
+
+    backbone = val_backbones[0][:60].copy()
+    fixed = torch.zeros(1, 60, dtype=torch.bool)
+    fixed[0, 10:30] = True
+    atoms = torch.tensor(backbone)
+    d = torch.cdist(atoms[40:60, 1], atoms[10:30, 1])
+    k, m = divmod(int(d.argmin()), 20)
+    free, held = 40 + k, 10 + m
+    toward = atoms[held, 1] - atoms[free, 1]
+    shift = toward * (1 - 3.0 / float(toward.norm()))  # CA-CA from d to 3.0 A
+    pushed = atoms.clone()
+    pushed[free] += shift
+    limits = torch.tensor(clash_limits())
+
+    def worst(out: torch.Tensor) -> float:
+        gaps = torch.cdist(out[free], out[held]) - limits
+        return float(gaps.min())
+
+    assert worst(pushed) < -0.3
+    out = idealize_backbone(pushed[None], fixed=fixed)[0]
+    assert torch.equal(out[10:30], pushed[10:30])
+    assert worst(out) > -0.05
+    monkeypatch.setattr(idealize, "_touching", lambda start, targets, f: torch.zeros_like(f))
+    firm = idealize_backbone(pushed[None], fixed=fixed)[0]
+    assert worst(firm) < worst(out) - 0.1
 
 
 def _turn_downstream(atoms: np.ndarray, k: int, angle: float) -> np.ndarray:
@@ -214,3 +249,69 @@ def test_twisted_and_cis_like_peptides_get_trans_targets_without_phi_psi(val_bac
         assert bool(planar[k]) is want_planar and planar.sum() == len(planar) - (not want_planar)
         assert float(ca_ca[k]) == pytest.approx(CIS_CA_CA if want_cis else TRANS_CA_CA)
         assert np.isclose(ca_ca.numpy(), CIS_CA_CA).sum() == is_cis.sum() + want_cis
+
+
+def test_ramachandran_term_is_the_shipped_map_smoothly_interpolated(val_backbones):
+    """At bin centres the term's log density is the shipped grid's; its gradient is the
+    finite difference's; it is zero for nearly every real residue (98% are favoured) and
+    positive for every outlier."""
+    from molgen.checks import classify_ramachandran
+    from molgen.checks.ramachandran import load_ramachandran
+    from molgen.evaluation import phi_psi
+
+    density, thresholds = load_ramachandran()
+    n = density.shape[0]
+    centres = torch.tensor([-math.pi + (k + 0.5) * 2 * math.pi / n for k in (3, 20, 50)])
+    phi, psi = torch.meshgrid(centres, centres, indexing="ij")
+    energy = idealize.ramachandran_energy(phi.double(), psi.double())
+    level = np.log(thresholds[0]) + idealize.RAMA_MARGIN
+    grid = np.log(np.maximum(density[np.ix_([3, 20, 50], [3, 20, 50])], 1e-12))
+    want = 0.5 * np.clip(level - grid, 0, None) ** 2 / idealize.RAMA_SIGMA**2
+    assert np.allclose(energy.numpy(), want, rtol=1e-5, atol=1e-6)
+
+    point = torch.tensor([-1.2, 2.9], dtype=torch.float64, requires_grad=True)
+    value = idealize.ramachandran_energy(point[0], point[1])
+    (grad,) = torch.autograd.grad(value, point)
+    step = 1e-6
+    for k in range(2):
+        shift = torch.zeros(2, dtype=torch.float64)
+        shift[k] = step
+        up = idealize.ramachandran_energy(*(point.detach() + shift))
+        down = idealize.ramachandran_energy(*(point.detach() - shift))
+        assert abs(float((up - down) / (2 * step)) - float(grad[k])) < 1e-4 * (1 + abs(grad[k]))
+
+    phis, psis = zip(*(phi_psi(atoms) for atoms in val_backbones[:40]), strict=True)
+    phi, psi = np.concatenate(phis), np.concatenate(psis)
+    ok = np.isfinite(phi) & np.isfinite(psi)
+    energy = idealize.ramachandran_energy(torch.tensor(phi[ok]), torch.tensor(psi[ok])).numpy()
+    region = classify_ramachandran(phi[ok], psi[ok])
+    assert np.mean(energy == 0) > 0.93
+    assert (energy[region == 2] > 0).all()
+
+
+def test_ramachandran_term_moves_strained_residues_into_the_favoured_region(
+    val_backbones, monkeypatch
+):
+    """A real chain perturbed harder than a network's output (8 deg, 0.4 A per residue):
+    idealisation with the term ends with more favoured residues than without it
+    (RAMA_SIGMA huge turns it off), moving the atoms no further from the input."""
+    from molgen.checks import classify_ramachandran
+    from molgen.evaluation import phi_psi
+
+    atoms = torch.tensor(val_backbones[7][:90])
+    g = torch.Generator().manual_seed(5)
+    rot, x = frames_from_backbone(atoms[:, 0], atoms[:, 1], atoms[:, 2])
+    turn = rotvec_to_matrix(torch.randn(len(atoms), 3, generator=g, dtype=torch.float64) * 0.14)
+    shift = 0.4 * torch.randn(len(atoms), 3, generator=g, dtype=torch.float64)
+    _, psi, _ = backbone_dihedrals(atoms)
+    noisy = backbone_from_frames(turn @ rot, x + shift, torch.nan_to_num(psi))
+
+    def favoured(out: torch.Tensor) -> float:
+        region = classify_ramachandran(*phi_psi(out.numpy()))
+        return float(np.mean(region[region >= 0] == 0))
+
+    with_term = idealize_backbone(noisy[None])[0]
+    monkeypatch.setattr(idealize, "RAMA_SIGMA", 1e9)
+    without = idealize_backbone(noisy[None])[0]
+    assert favoured(with_term) > favoured(without) + 0.05
+    assert _rms(with_term.numpy(), noisy.numpy()) < _rms(without.numpy(), noisy.numpy()) + 0.15
