@@ -10,7 +10,8 @@ sample are joined by peptide bonds that are off by tenths of an Angstrom.
         + \tfrac12 \sum_a \frac{\|x_a - x_a^{in}\|^2}{s_{pos}^2}
         + \sum_{\theta \in \{\phi_i, \psi_i\}} \frac{1 - \cos(\theta - \theta^{in})}{s_\theta^2}
         + \tfrac12 \sum_{|i-j| \ge 3} \sum_{a \in i, b \in j}
-          \Big(\frac{\max(0, d_{ab} - \|x_a - x_b\|)}{s_c}\Big)^2,
+          \Big(\frac{\max(0, d_{ab} - \|x_a - x_b\|)}{s_c}\Big)^2
+        + \sum_i E_{rama}(\phi_i, \psi_i),
 
 with restraint pairs, per residue, N-CA and CA-C (bonds) and N...C (the angle N-CA-C as a
 1-3 distance), and per peptide between consecutive present residues, C-N(+1) (bond),
@@ -28,7 +29,9 @@ and O, O rebuilt from the current atoms as below) of residues >= 3 apart to at l
 :math:`d_{ab} = r_a + r_b - 0.25` A with Bondi radii (N...O pairs 0.6 A closer, for hydrogen
 bonds; :func:`molgen.checks.clashes.clash_limits`), :math:`s_c` = 0.05 A, over the residue
 pairs among each CA's 16 nearest, found once in the input (CA...CA: 3.15 A). The O...N(+1)
-term holds O-C-N, which pushing O would otherwise bend. What each term was measured to do:
+term holds O-C-N, which pushing O would otherwise bend. :math:`E_{rama}`
+(:func:`ramachandran_energy`) is zero inside molgen's favoured Ramachandran region and pulls
+residues outside it up the PDB density. What each term was measured to do:
 the backbone model card (``molgen/weights/backbone/MODEL_CARD.md``, "Sampler settings"). O
 is then rebuilt in the plane of CA, C, N(+1) (or, without a successor, at the input's
 N-CA-C-O dihedral).
