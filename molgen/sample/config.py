@@ -93,8 +93,8 @@ class BackboneSamplerConfig:
         Time in (0, 1] the input is noised to before denoising; the reverse process runs
         ``steps`` scaled by ``(partial_t - min_t) / (1 - min_t)`` steps (at least 1).
     motif_harmonize_steps : int
-        With a motif: after the last reverse step, this many more network calls at
-        ``min_t``, each on the previous clean estimate with the motif frames put back
+        With a motif (or a sheet): after the last reverse step, this many more network calls
+        at ``min_t``, each on the previous clean estimate with the motif frames put back
         (:mod:`molgen.sample.motif`), so that the scaffold and the network's own motif agree.
     """
 
@@ -122,7 +122,7 @@ class BackboneSamplerConfig:
     length_range: tuple[int, int] | None = None
     input: str | None = None
     partial_t: float | None = None
-    motif_harmonize_steps: int = 50
+    motif_harmonize_steps: int = 150
 
     def resolved(self, network: Any) -> BackboneSamplerConfig:
         """A copy with ``None`` settings filled in from ``network`` (its checkpoint)."""
