@@ -413,8 +413,8 @@ def sample_backbones(
     paired = getattr(model.config, "pair_condition", False)
     if (config.blueprints or config.blueprint_prior) and not conditional:
         raise ValueError("this model was trained without blueprint conditioning")
-    if not paired and any(split_blueprint(bp)[1] for bp in config.blueprints):
-        raise ValueError("this model was trained without strand pairs")
+    if not (paired or config.sheets) and any(split_blueprint(bp)[1] for bp in config.blueprints):
+        raise ValueError("strand pairs need sheets=True or a model trained with them")
     device = resolve_device(config.device)
     model = model.to(device).eval()
     generator = torch.Generator(device=device).manual_seed(rank_seed(config.seed, rank))

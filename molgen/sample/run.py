@@ -137,8 +137,11 @@ def run_backbone_sampling(
             "this model was trained without blueprints (--ss, --ss-prior)", config.model
         )
     paired = getattr(network.config, "pair_condition", False)
-    if not paired and any(split_blueprint(bp)[1] for bp in config.blueprints):
-        raise InputError("this model was trained without strand pairs (1-2A...)", config.model)
+    if not (paired or config.sheets) and any(split_blueprint(bp)[1] for bp in config.blueprints):
+        raise InputError(
+            "strand pairs (1-2A...) shape the built sheet (--sheets) or a model trained with "
+            "them; this one was not", config.model,
+        )  # fmt: skip
     config = dataclasses.replace(config, device=str(dist.device)).resolved(network)
     if dist.rank == 0:
         prepare_output_dir(out, overwrite=overwrite)

@@ -152,12 +152,12 @@ def test_sample_with_blueprints(tiny_ss_model, tmp_path):
     [(["--ss", "LLHHQQ"], "'Q'"), ([], "--length, --ss or --ss-file"),
      (["--ss-file", "missing.txt"], "no such blueprint file"),
      (["--ss", "LEEEELLEEEEL 1-3A"], "strands 1-2"), (["--ss", "LEEEELLEEEEL 1:2"], "like 1-2A"),
-     (["--ss", "LEEEELLEEEEL 1-2A"], "without strand pairs")],
+     (["--ss", "LEEEELLEEEEL 1-2A", "--no-sheets"], "this one was not")],
 )  # fmt: skip
 def test_sample_blueprint_errors(tiny_ss_model, tmp_path, capsys, extra, message):
     """A bad letter, no length or blueprint at all, a missing blueprint file, a strand pair the
-    blueprint lacks or cannot be read, pairs for a model trained without them: one line,
-    exit 2."""
+    blueprint lacks or cannot be read, pairs for a model trained without them when no sheet
+    is built: one line, exit 2."""
     args = ["sample", "backbone", "--model", str(tiny_ss_model), "--out", str(tmp_path / "o")]
     assert main([*args, *extra]) == 2
     err = capsys.readouterr().err

@@ -297,3 +297,7 @@ def test_sheet_first_holds_the_ideal_sheet_of_each_blueprint():
         assert float(rmsd(placed.reshape(-1, 3), ideal.reshape(-1, 3))) < 1e-4
     plain = sample_backbones(net, blueprints=[meander], num=1, sheets=False, **args)
     assert plain[0].sheet_positions is None
+    # Strand pairs given with the blueprint shape the sheet: strands 1 and 3 only.
+    paired = sample_backbones(net, blueprints=[meander + " 1-3A"], num=1, **args)
+    assert paired[0].sheet_positions == build_sheet(meander, [(0, 2, False)]).positions
+    assert paired[0].sheet_positions == tuple(range(2, 8)) + tuple(range(18, 24))
