@@ -160,7 +160,7 @@ def register_pairs(blueprint: str, a: int, b: int, parallel: bool) -> list[tuple
     :func:`molgen.io.strand_pairing.partners_from_pairing` does.
 
     >>> register_pairs("LEEEELLEEEL", 0, 1, False)
-    [(1, 9), (2, 8), (3, 7), (4, 6)]
+    [(2, 9), (3, 8), (4, 7)]
     """
     elements = strand_elements(blueprint)
     (a0, a1), (b0, b1) = elements[a], elements[b]
