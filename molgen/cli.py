@@ -120,8 +120,9 @@ def sample_backbone_command(
     motif_harmonize_steps: Annotated[
         int,
         typer.Option(
-            help="With a motif: network calls at the last time, each on the previous estimate "
-            "with the motif put back, so scaffold and motif agree (see the model card)."
+            help="With a motif or a built sheet: network calls at the last time, each on the "
+            "previous estimate with the motif put back, so scaffold and motif agree (see the "
+            "model card)."
         ),
     ] = _B.motif_harmonize_steps,
     ss: Annotated[
