@@ -48,9 +48,8 @@ from molgen.sample.config import BackboneSamplerConfig
 from molgen.sample.idealize import CONTACT_OVERLAP, idealize_backbone
 from molgen.sample.restraints import nonlocal_ca_pairs
 from molgen.sample.schedule import time_grid
+from molgen.sample.sheet import DSSP_COUPLING
 
-#: DSSP's q1 q2 f: 0.42 e * 0.20 e * 332 (kcal/mol) Angstrom.
-DSSP_COUPLING = 27.888
 #: Peptide distances held by the steering (atom of i, atom of i + 1, Angstrom): C-N, the
 #: 1-3 distances across CA-C-N and C-N-CA, and a trans peptide's CA-CA.
 PEPTIDE = ((2, 0, 1.329), (1, 0, 2.425), (2, 1, 2.435), (1, 1, 3.80))

@@ -101,6 +101,10 @@ class _Job:
     pairing: tuple[tuple[int, int, bool], ...] | None = None
     sheet: IdealSheet | None = field(default=None, compare=False)
 
+    def strand_pairing(self) -> list[tuple[int, int, bool]]:
+        """The pairing given with the blueprint, else :func:`rule_pairing` of it."""
+        return rule_pairing(self.blueprint) if self.pairing is None else list(self.pairing)
+
 
 def _with_sheets(jobs: Sequence[_Job]) -> list[_Job]:
     """``jobs`` with the ideal sheet of each blueprint (built once per blueprint and pairing)."""
@@ -110,7 +114,7 @@ def _with_sheets(jobs: Sequence[_Job]) -> list[_Job]:
         if job.blueprint is None:
             out.append(job)
             continue
-        pairing = rule_pairing(job.blueprint) if job.pairing is None else list(job.pairing)
+        pairing = job.strand_pairing()
         key = (job.blueprint, tuple(pairing))
         if key not in built:
             built[key] = build_sheet(job.blueprint, pairing)
@@ -166,8 +170,7 @@ def _blueprint_codes(
             continue
         codes[row, : job.length] = torch.from_numpy(encode_blueprint(job.blueprint))
         if with_partners:
-            pairing = rule_pairing(job.blueprint) if job.pairing is None else job.pairing
-            pairs = partners_from_pairing(job.blueprint, pairing)
+            pairs = partners_from_pairing(job.blueprint, job.strand_pairing())
             partners[row, : job.length] = torch.from_numpy(pairs)
     if with_partners:
         codes = torch.cat([codes[..., None], partners], dim=-1)

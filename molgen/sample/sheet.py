@@ -64,7 +64,8 @@ HAIRPIN_LOOP = 5
 #: Largest CA distance between consecutive strands' facing ends, as a fraction of the fully
 #: extended loop (3.8 A per peptide), that the loop is trusted to span.
 LOOP_REACH = 0.7
-DSSP_COUPLING = 0.084 * 332.0  # kcal/mol Angstrom (q1 q2 f of Kabsch & Sander)
+#: DSSP's q1 q2 f: 0.42 e * 0.20 e * 332 (kcal/mol) Angstrom (Kabsch & Sander 1983).
+DSSP_COUPLING = 0.084 * 332.0
 
 _N_CA, _CA_C, _C_O, _C_N = (float(v) for v in ENGH_HUBER_LENGTHS[:, 0])
 _N_CA_C, _CA_C_N, _C_N_CA = (float(v) for v in ENGH_HUBER_ANGLES[:3, 0])
