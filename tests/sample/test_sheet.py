@@ -14,12 +14,14 @@ from molgen.io.blueprint import blueprint_from_dssp
 from molgen.io.strand_pairing import element_pairing, strand_elements, strand_partners
 from molgen.sample.sheet import (
     ANTIPARALLEL_PHI_PSI,
+    CB_CONTACT,
     PARALLEL_PHI_PSI,
     _hbond_energy,
     build_sheet,
     ideal_strand,
     register_pairs,
     sheet_order,
+    virtual_cb,
 )
 
 
@@ -81,8 +83,10 @@ def test_register_pairs_match_hairpins_at_the_loop():
 def test_built_sheets_are_ladders_dssp_reads(blueprint, pairing):
     """Every pair of neighbouring strands is a ladder: DSSP calls E on all strand residues
     but each strand's two ends (which it sees as chain ends here), the asked residue pairs
-    sit 4.3-5.6 A apart, the hydrogen bonds hold, and no backbone atoms of different strands
-    clash (the clash check's limits)."""
+    sit 4.3-5.6 A apart, the hydrogen bonds hold, no backbone atoms of different strands
+    clash (the clash check's limits), and no virtual C-beta pair across strands comes closer
+    than 0.2 A under ``CB_CONTACT`` (the grid without its C-beta term packed the non-bonded
+    pairs of antiparallel ladders at 3.3 A)."""
     sheet = build_sheet(blueprint, pairing)
     atoms = _in_chain(blueprint, sheet)
     states = three_state(dssp_eight_state(atoms))
@@ -101,6 +105,40 @@ def test_built_sheets_are_ladders_dssp_reads(blueprint, pairing):
             d = np.linalg.norm(atoms[a0 : a1 + 1, None, :, None] - atoms[None, b0 : b1 + 1, None],
                                axis=-1)  # fmt: skip
             assert (d > limits).all()
+            cb = virtual_cb(atoms)
+            d = np.linalg.norm(cb[a0 : a1 + 1, None] - cb[None, b0 : b1 + 1], axis=-1)
+            assert d.min() > CB_CONTACT - 0.2
+
+
+def _angle(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+    u, v = p - q, r - q
+    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+    return np.degrees(np.arccos(cos))
+
+
+def _improper(n: np.ndarray, c: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Dihedral N-C-CA-CB in degrees (about +122.5 for an L residue's C-beta, -122.5 for D)."""
+    b1, b2, b3 = c - n, ca - c, cb - ca
+    m1, m2 = np.cross(b1, b2), np.cross(b2, b3)
+    y = (np.cross(m1, m2) * b2).sum(-1) / np.linalg.norm(b2, axis=-1)
+    return np.degrees(np.arctan2(y, (m1 * m2).sum(-1)))
+
+
+def test_virtual_cb_is_a_tetrahedral_l_carbon(val_backbones):
+    """On an ideal strand (Engh & Huber N-CA-C) the virtual C-beta is 1.52-1.54 A from CA at
+    N-CA-CB and C-CA-CB angles of 109-112 degrees; on every residue of a real val chain it
+    lies on the L side (N-C-CA-CB dihedral 115-130 degrees, the ideal L value 122.5), 1.53 A
+    from CA at the median."""
+    atoms = ideal_strand(8, parallel=False)
+    n, ca, c, cb = atoms[:, 0], atoms[:, 1], atoms[:, 2], virtual_cb(atoms)
+    assert np.allclose(np.linalg.norm(cb - ca, axis=-1), 1.53, atol=0.01)
+    for other in (n, c):
+        assert np.all((_angle(other, ca, cb) > 109) & (_angle(other, ca, cb) < 112))
+    atoms = val_backbones[0]
+    n, ca, c, cb = atoms[:, 0], atoms[:, 1], atoms[:, 2], virtual_cb(atoms)
+    assert abs(np.median(np.linalg.norm(cb - ca, axis=-1)) - 1.53) < 0.05
+    improper = _improper(n, c, ca, cb)
+    assert np.all((improper > 115) & (improper < 130))
 
 
 def test_a_real_sheet_is_rebuilt_with_real_spacing(val_backbones):
