@@ -6,10 +6,18 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS, bond_angles, bond_lengths
+from molgen.checks.bonds import (
+    ENGH_HUBER_ANGLES,
+    ENGH_HUBER_LENGTHS,
+    _angle,
+    bond_angles,
+    bond_lengths,
+)
 from molgen.checks.clashes import clash_limits
 from molgen.evaluation import dssp_eight_state, phi_psi, three_state
+from molgen.geometry import dihedral
 from molgen.io.blueprint import blueprint_from_dssp
 from molgen.io.strand_pairing import element_pairing, strand_elements, strand_partners
 from molgen.sample.sheet import (
@@ -110,20 +118,6 @@ def test_built_sheets_are_ladders_dssp_reads(blueprint, pairing):
             assert d.min() > CB_CONTACT - 0.2
 
 
-def _angle(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
-    u, v = p - q, r - q
-    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
-    return np.degrees(np.arccos(cos))
-
-
-def _improper(n: np.ndarray, c: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
-    """Dihedral N-C-CA-CB in degrees (about +122.5 for an L residue's C-beta, -122.5 for D)."""
-    b1, b2, b3 = c - n, ca - c, cb - ca
-    m1, m2 = np.cross(b1, b2), np.cross(b2, b3)
-    y = (np.cross(m1, m2) * b2).sum(-1) / np.linalg.norm(b2, axis=-1)
-    return np.degrees(np.arctan2(y, (m1 * m2).sum(-1)))
-
-
 def test_virtual_cb_is_a_tetrahedral_l_carbon(val_backbones):
     """On an ideal strand (Engh & Huber N-CA-C) the virtual C-beta is 1.52-1.54 A from CA at
     N-CA-CB and C-CA-CB angles of 109-112 degrees; on every residue of a real val chain it
@@ -133,11 +127,12 @@ def test_virtual_cb_is_a_tetrahedral_l_carbon(val_backbones):
     n, ca, c, cb = atoms[:, 0], atoms[:, 1], atoms[:, 2], virtual_cb(atoms)
     assert np.allclose(np.linalg.norm(cb - ca, axis=-1), 1.53, atol=0.01)
     for other in (n, c):
-        assert np.all((_angle(other, ca, cb) > 109) & (_angle(other, ca, cb) < 112))
+        angle = np.degrees(_angle(other, ca, cb))
+        assert np.all((angle > 109) & (angle < 112))
     atoms = val_backbones[0]
     n, ca, c, cb = atoms[:, 0], atoms[:, 1], atoms[:, 2], virtual_cb(atoms)
     assert abs(np.median(np.linalg.norm(cb - ca, axis=-1)) - 1.53) < 0.05
-    improper = _improper(n, c, ca, cb)
+    improper = np.degrees(dihedral(*(torch.from_numpy(p) for p in (n, c, ca, cb))).numpy())
     assert np.all((improper > 115) & (improper < 130))
 
 
