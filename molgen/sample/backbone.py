@@ -22,13 +22,15 @@ mask), one network call per step and batch. Motif scaffolding (``contig``) and p
 diffusion (``input``, ``partial_t``) are in :mod:`molgen.sample.motif`. Sheet-first sampling
 (``sheets``) holds each blueprint's ideal sheet (:mod:`molgen.sample.sheet`) by the same
 replacement, as a motif of that chain alone; chains with and without a sheet go in separate
-batches.
+batches. A drawn blueprint (``blueprint_prior``) whose sheet would hold less than
+``MIN_SHEET_COVERAGE`` of its strand residues is drawn again (:func:`sheet_coverage`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -56,7 +58,11 @@ from molgen.sample.schedule import scaled_steps, time_grid
 from molgen.sample.sheet import IdealSheet, build_sheet
 from molgen.seeding import rank_seed
 
-__all__ = ["SampledBackbone", "sample_backbones", "shifted_score", "step_count"]
+__all__ = ["SampledBackbone", "sample_backbones", "sheet_coverage", "shifted_score", "step_count"]
+
+#: Sheet-first sampling redraws a drawn blueprint whose built sheet holds less than this
+#: fraction of its strand residues (model card, "Session 27").
+MIN_SHEET_COVERAGE = 0.5
 
 
 @dataclass
@@ -106,20 +112,36 @@ class _Job:
         return rule_pairing(self.blueprint) if self.pairing is None else list(self.pairing)
 
 
+@lru_cache(maxsize=4096)
+def _sheet(blueprint: str, pairing: tuple[tuple[int, int, bool], ...]) -> IdealSheet | None:
+    """:func:`build_sheet`, once per blueprint and pairing."""
+    return build_sheet(blueprint, pairing)
+
+
 def _with_sheets(jobs: Sequence[_Job]) -> list[_Job]:
-    """``jobs`` with the ideal sheet of each blueprint (built once per blueprint and pairing)."""
-    built: dict[tuple, IdealSheet | None] = {}
+    """``jobs`` with the ideal sheet of each blueprint."""
     out = []
     for job in jobs:
         if job.blueprint is None:
             out.append(job)
             continue
-        pairing = job.strand_pairing()
-        key = (job.blueprint, tuple(pairing))
-        if key not in built:
-            built[key] = build_sheet(job.blueprint, pairing)
-        out.append(replace(job, sheet=built[key]))
+        out.append(replace(job, sheet=_sheet(job.blueprint, tuple(job.strand_pairing()))))
     return out
+
+
+def sheet_coverage(drawn: DrawnBlueprint) -> float:
+    """Fraction of the blueprint's strand residues that its built sheet holds (1 without
+    strands)."""
+    strands = drawn.blueprint.count("E")
+    if strands == 0:
+        return 1.0
+    sheet = _sheet(drawn.blueprint, tuple(drawn.pairing))
+    return 0.0 if sheet is None else len(sheet.positions) / strands
+
+
+def _buildable(drawn: DrawnBlueprint) -> bool:
+    """Whether sheet-first sampling realises at least ``MIN_SHEET_COVERAGE`` of the strands."""
+    return sheet_coverage(drawn) >= MIN_SHEET_COVERAGE
 
 
 def _batches(jobs: Sequence[_Job], size: int) -> list[list[_Job]]:
@@ -427,7 +449,8 @@ def sample_backbones(
         drawn = None
         if config.blueprint_prior:
             lengths_each = [n for n in config.lengths for _ in range(config.num)]
-            drawn = draw_blueprints(lengths_each, config.seed)
+            accept = _buildable if config.sheets and conditional else None
+            drawn = draw_blueprints(lengths_each, config.seed, accept)
         jobs = _jobs(config.lengths, config.blueprints, config.num, drawn)
     # Every rank builds the same list, takes its share, and sorts it by length (less padding).
     jobs = sorted(jobs[rank::world_size])

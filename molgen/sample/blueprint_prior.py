@@ -14,12 +14,16 @@ The library also holds each chain's strand pairing (:func:`molgen.io.strand_pair
 element_pairing` of its CA atoms), so a drawn blueprint comes with the sheet topology of a real
 chain. Each strand element of the library chain maps to the element of the rescaled blueprint
 that holds its scaled centre; pairs whose elements vanish or merge are dropped.
+
+A sampler that can realise only some blueprints (sheet-first sampling builds one sheet, of the
+strands its loops can reach) passes ``accept``: a draw it rejects is replaced by the next,
+up to ``MAX_DRAWS`` draws per sample (the last one is kept).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
@@ -40,6 +44,7 @@ __all__ = [
 
 LIBRARY_FILE = Path(__file__).resolve().parents[1] / "data" / "blueprint_library.npz"
 LENGTH_RATIO = 1.25
+MAX_DRAWS = 20
 
 
 def rescale_blueprint(blueprint: str, length: int) -> str:
@@ -126,9 +131,22 @@ def _bundled_library() -> BlueprintLibrary:
     return BlueprintLibrary(LIBRARY_FILE)
 
 
-def draw_blueprints(lengths: Sequence[int], seed: int) -> list[DrawnBlueprint | None]:
+def draw_blueprints(
+    lengths: Sequence[int],
+    seed: int,
+    accept: Callable[[DrawnBlueprint], bool] | None = None,
+) -> list[DrawnBlueprint | None]:
     """One drawn blueprint (and pairing) per entry of ``lengths`` from the bundled library
-    (seeded)."""
+    (seeded); with ``accept``, each the first of at most ``MAX_DRAWS`` draws it accepts (or
+    the last)."""
     rng = np.random.default_rng(seed)
     library = _bundled_library()
-    return [library.draw(int(n), rng) for n in lengths]
+    out = []
+    for n in lengths:
+        drawn = library.draw(int(n), rng)
+        for _ in range(MAX_DRAWS - 1):
+            if drawn is None or accept is None or accept(drawn):
+                break
+            drawn = library.draw(int(n), rng)
+        out.append(drawn)
+    return out

@@ -103,3 +103,16 @@ def test_rescaled_pairing_follows_elements_and_drops_vanished_ones():
     small = rescale_blueprint(bp, 14)
     assert len(strand_elements(small)) == 2
     assert rescale_pairing(bp, pairing, small) == [(0, 1, True)]
+
+
+def test_accept_redraws_rejected_blueprints_and_keeps_the_seed():
+    """draw_blueprints(accept=...): every returned draw passes the test where the library has
+    such chains (here: no strand residues), the draws are seeded, and with a test nothing can
+    pass the MAX_DRAWS-th draw is kept (a blueprint of the right length, never None)."""
+    helical = draw_blueprints([80] * 30, seed=3, accept=lambda d: "E" not in d.blueprint)
+    assert all("E" not in d.blueprint for d in helical)
+    assert helical == draw_blueprints([80] * 30, seed=3, accept=lambda d: "E" not in d.blueprint)
+    plain = draw_blueprints([80] * 30, seed=3)
+    assert sum("E" in d.blueprint for d in plain) >= 15  # the test really rejects draws
+    never = draw_blueprints([80] * 3, seed=3, accept=lambda d: False)
+    assert all(d is not None and len(d.blueprint) == 80 for d in never)

@@ -301,3 +301,17 @@ def test_sheet_first_holds_the_ideal_sheet_of_each_blueprint():
     paired = sample_backbones(net, blueprints=[meander + " 1-3A"], num=1, **args)
     assert paired[0].sheet_positions == build_sheet(meander, [(0, 2, False)]).positions
     assert paired[0].sheet_positions == tuple(range(2, 8)) + tuple(range(18, 24))
+
+
+def test_sheet_coverage_counts_the_strands_the_built_sheet_holds():
+    """sheet_coverage: a meander the builder lays out whole holds all its strand residues; a
+    strand without a partner (or one shorter than MIN_STRAND) is not in the sheet; a
+    blueprint with no pairable strands covers 0, one with no strands 1."""
+    from molgen.sample.backbone import sheet_coverage
+    from molgen.sample.blueprint_prior import DrawnBlueprint
+
+    meander = "LLEEEEEELLEEEEEELLEEEEEELLHHHHHHHHHHHHLL"
+    assert sheet_coverage(DrawnBlueprint(meander, [(0, 1, False), (1, 2, False)])) == 1.0
+    assert sheet_coverage(DrawnBlueprint(meander, [(0, 1, False)])) == 12 / 18
+    assert sheet_coverage(DrawnBlueprint(meander, [])) == 0.0
+    assert sheet_coverage(DrawnBlueprint("LLHHHHHHHHHHLL", [])) == 1.0
