@@ -73,9 +73,8 @@ class BackboneSamplerConfig:
         its strand residues); ``None``: on exactly for models trained with ``ss_condition``.
     min_t : float or None
         Last time of the reverse process, whose clean estimate is the output; ``None``: the
-        model's training ``min_t``. The default sits below the bundled model's 0.01: its
-        estimate at 0.01 keeps about 0.45 A of noise per coordinate, which ProteinMPNN reads
-        as an off-native backbone (model card, "Session 27").
+        model's training ``min_t`` (the bundled model's 0.01; 0.003 was measured in the
+        model card, "Session 27").
     seed : int
         Seeds the ``torch.Generator`` on the device: same seed, same device, same samples.
     device : str
@@ -117,7 +116,7 @@ class BackboneSamplerConfig:
     idealize: bool = True
     sheets: bool = True
     blueprint_prior: bool | None = None
-    min_t: float | None = 0.003
+    min_t: float | None = None
     seed: int = 0
     device: str = "auto"
     batch_size: int = 16

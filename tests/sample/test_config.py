@@ -22,18 +22,14 @@ class _Net:
             self.extra = extra
 
 
-def test_min_t_none_comes_from_the_checkpoint_else_the_trainer_default():
-    """resolved() with min_t None: extra["trained_with"]["min_t"] when saved, the loss default
-    when not; a number (the default is one, below the training min_t) over both."""
-    unset = BackboneSamplerConfig(min_t=None)
-    assert unset.resolved(_Net()).min_t == BackboneLossConfig().min_t
+def test_min_t_comes_from_the_checkpoint_else_the_trainer_default():
+    """resolved(): extra["trained_with"]["min_t"] when saved, the loss default when not, and
+    an explicit value over both."""
+    assert BackboneSamplerConfig().resolved(_Net()).min_t == BackboneLossConfig().min_t
     assert DEFAULT_MIN_T == BackboneLossConfig().min_t
     saved = _Net({"trained_with": {"min_t": 0.02}})
-    assert unset.resolved(saved).min_t == 0.02
+    assert BackboneSamplerConfig().resolved(saved).min_t == 0.02
     assert BackboneSamplerConfig(min_t=0.05).resolved(saved).min_t == 0.05
-    default = BackboneSamplerConfig().min_t
-    assert default is not None and default < DEFAULT_MIN_T
-    assert BackboneSamplerConfig().resolved(saved).min_t == default
 
 
 def test_blueprint_prior_defaults_to_the_model_kind():
