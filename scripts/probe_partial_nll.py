@@ -1,8 +1,8 @@
 """Probe: ProteinMPNN NLL of real val chains after the backbone sampler's last steps. Print JSON.
 
-An issue-16 diagnostic (backbone model card, "Session 27"); nothing in molgen uses it. ``--n``
-val chains of 60-100 residues (every third by length, complete backbones) are partially
-diffused from ``--partial-t`` down to each ``--min-t`` with the default sampler otherwise
+An issue-16 diagnostic (backbone model card, "Session 27" and "Session 28"); nothing in molgen
+uses it. ``--n`` val chains of 60-100 residues (every third by length, complete backbones) are
+partially diffused from ``--partial-t`` down to each ``--min-t`` with the default sampler otherwise
 (seed = chain index), and their ProteinMPNN NLL is compared with the chains' own: the fold is
 kept at these small times, so the excess over the originals is what the network's final
 estimate does to local geometry, the part of a generated chain's NLL no fold can remove.
