@@ -12,7 +12,6 @@ from molgen.geometry.frames import (
     oxygen_from_next_nitrogen,
     oxygen_from_psi,
     place_atom,
-    virtual_cb,
 )
 from molgen.geometry.rigid import (
     Frames,
@@ -73,5 +72,4 @@ __all__ = [
     "rotvec_to_matrix",
     "superimpose",
     "vee",
-    "virtual_cb",
 ]

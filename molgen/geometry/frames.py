@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from molgen.geometry.rigid import apply_rigid
@@ -32,7 +31,6 @@ __all__ = [
     "place_atom",
     "oxygen_from_next_nitrogen",
     "oxygen_from_psi",
-    "virtual_cb",
 ]
 
 IDEAL_BOND_N_CA = 1.458
@@ -208,14 +206,3 @@ def backbone_oxygens(
         m = mask.bool()
         has_next = has_next & m & torch.cat([m[..., 1:], torch.zeros_like(m[..., :1])], -1)
     return torch.where(has_next[..., None], from_next, terminal)
-
-
-def virtual_cb(atoms: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-    r"""Virtual C-beta ``(..., 3)`` of backbones ``(..., 4, 3)`` (Angstrom; a tensor or an
-    array, returned as the same kind) at ideal tetrahedral geometry:
-    :math:`C_\beta = C_\alpha - 0.58273 (b \times c) + 0.56803\,b - 0.54067\,c` with
-    :math:`b = C_\alpha - N`, :math:`c = C - C_\alpha` (ProteinMPNN's construction)."""
-    n, ca, c = atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :]
-    b, c = ca - n, c - ca
-    cross = torch.linalg.cross(b, c) if isinstance(atoms, torch.Tensor) else np.cross(b, c)
-    return ca - 0.58273431 * cross + 0.56802827 * b - 0.54067466 * c

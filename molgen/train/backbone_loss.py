@@ -26,10 +26,7 @@ score error weighted by the inverse IGSO(3) score norm (``score_norm``), so ever
 contributes on one scale;
 :math:`\psi` as a unit (cos, sin) pair. At small :math:`t` two auxiliary terms (FrameDiff,
 Yim et al. 2023, Sec. 4.2) act on backbone atoms rebuilt from the predicted frames: the squared
-error of N, CA, C, O positions, and of all intra-chain atom-pair distances below 6 Angstrom;
-with ``aux_cb`` the virtual C-beta of each residue (:func:`molgen.geometry.virtual_cb`, from
-its N, CA, C) joins those atoms, so that side-chain positions of residues packed against each
-other are held apart as in real chains.
+error of N, CA, C, O positions, and of all intra-chain atom-pair distances below 6 Angstrom.
 
 Self-conditioning (Chen et al. 2022): with probability ``self_condition_rate`` a first,
 gradient-free pass supplies :math:`\hat x_0` as an input to the second.
@@ -52,13 +49,7 @@ from torch import Tensor
 
 from molgen.datasets.pdb_chains import BackboneBatch
 from molgen.diffusion.se3 import DEFAULT_MIN_T
-from molgen.geometry import (
-    Frames,
-    backbone_dihedrals,
-    backbone_from_frames,
-    center,
-    virtual_cb,
-)
+from molgen.geometry import Frames, backbone_dihedrals, backbone_from_frames, center
 from molgen.models.denoising import LENGTH_UNIT, edm_weight, frame_errors
 
 __all__ = ["BackboneLossConfig", "backbone_loss", "draw_times", "drop_labels", "drop_partners"]
@@ -83,7 +74,6 @@ class BackboneLossConfig:
     focus_rate: float = 0.0
     focus_min_t: float = 0.08
     focus_max_t: float = 0.4
-    aux_cb: bool = False
 
 
 def drop_labels(ss: Tensor, config: BackboneLossConfig, generator: torch.Generator) -> Tensor:
@@ -143,16 +133,15 @@ def _distance_loss(
 ) -> Tensor:
     """Weighted squared error of atom-pair distances < ``cutoff`` (true) in each chain (A^2).
 
-    ``pred``, ``true`` are ``[B, L, A, 3]``; ``weight [B]`` multiplies each chain's pair errors.
+    ``weight [B]`` multiplies each chain's pair errors.
     """
     b, length = mask.shape
-    per = pred.shape[-2]  # atoms per residue
-    p, q = pred.reshape(b, length * per, 3), true.reshape(b, length * per, 3)
-    atom_mask = mask[..., None].expand(b, length, per).reshape(b, length * per)
+    p, q = pred.reshape(b, length * 4, 3), true.reshape(b, length * 4, 3)
+    atom_mask = mask[..., None].expand(b, length, 4).reshape(b, length * 4)
     d_true = torch.cdist(q, q)
     d_pred = torch.cdist(p, p)
     pairs = atom_mask[:, :, None] & atom_mask[:, None, :] & (d_true < cutoff)
-    pairs &= ~torch.eye(length * per, dtype=torch.bool, device=mask.device)
+    pairs &= ~torch.eye(length * 4, dtype=torch.bool, device=mask.device)
     err = (d_pred - d_true) ** 2 * pairs * weight[:, None, None]
     return err.sum() / pairs.sum().clamp_min(1)
 
@@ -207,14 +196,10 @@ def backbone_loss(
     if small_t.any():
         psi_angle = torch.atan2(out["psi"][..., 1], out["psi"][..., 0])
         atoms_pred = backbone_from_frames(out["R0"], center(out["x0"], mask), psi_angle, mask)
-        atoms_true = atoms_0
-        if cfg.aux_cb:
-            atoms_pred = torch.cat([atoms_pred, virtual_cb(atoms_pred)[..., None, :]], dim=-2)
-            atoms_true = torch.cat([atoms_0, virtual_cb(atoms_0)[..., None, :]], dim=-2)
-        atom_err = ((atoms_pred - atoms_true) ** 2).sum(-1).mean(-1)  # [B, L], A^2
+        atom_err = ((atoms_pred - atoms_0) ** 2).sum(-1).mean(-1)  # [B, L], A^2
         atom_err = atom_err * weight[:, None]
         aux = _masked_mean(atom_err, mask & small_t[:, None]) + _distance_loss(
-            atoms_pred[small_t], atoms_true[small_t], mask[small_t], cfg.distance_cutoff,
+            atoms_pred[small_t], atoms_0[small_t], mask[small_t], cfg.distance_cutoff,
             weight[small_t],
         )  # fmt: skip
         aux = aux / cfg.length_unit**2

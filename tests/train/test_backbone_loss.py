@@ -9,14 +9,7 @@ import torch
 
 from molgen.datasets.pdb_chains import PDBChains, collate_backbones
 from molgen.diffusion import SE3Diffuser
-from molgen.geometry import (
-    backbone_dihedrals,
-    backbone_from_frames,
-    center,
-    matrix_to_rotvec,
-    virtual_cb,
-)
-from molgen.models.denoising import edm_weight
+from molgen.geometry import backbone_dihedrals, center, matrix_to_rotvec
 from molgen.train.backbone_loss import BackboneLossConfig, backbone_loss
 
 
@@ -151,34 +144,3 @@ def test_drop_partners_drops_whole_chains():
     dropped = (out == -1).all(-1).all(-1)
     assert abs(dropped.float().mean().item() - 0.5) < 0.03
     assert torch.equal(out[~dropped], partners[~dropped])
-
-
-def test_aux_cb_adds_the_c_beta_atom_and_its_distances(batch):
-    """With ``aux_cb`` the aux term is the mean over N, CA, C, O and virtual C-beta of the
-    squared position error, plus the mean squared error of every atom-pair distance under
-    6 A in the real chain, both x EDM weight / 10^2; here recomputed pair by pair from the
-    exact oracle's ideal-geometry atoms, whose C-beta sits off the real chain's."""
-    model = Oracle(batch).double()
-    t = 0.01
-    cfg = BackboneLossConfig(aux_cb=True)
-    aux = _terms(model, batch, t, cfg)["aux"]
-    assert aux > _terms(model, batch, t)["aux"] * 0.5 > 0
-    mask = batch.mask.bool()
-    x_0 = center(batch.translations, mask)
-    true = batch.atoms - (batch.translations - x_0)[:, :, None, :]
-    psi = torch.atan2(model.psi[..., 1], model.psi[..., 0])
-    pred = backbone_from_frames(model.rot_0, x_0, psi, mask)
-    true = torch.cat([true, virtual_cb(true)[..., None, :]], -2)
-    pred = torch.cat([pred, virtual_cb(pred)[..., None, :]], -2)
-    positions = ((pred - true) ** 2).sum(-1).mean(-1)[mask].mean()
-    pair_errors = []
-    for b in range(len(batch)):
-        p, q = pred[b][mask[b]].reshape(-1, 3), true[b][mask[b]].reshape(-1, 3)
-        for i in range(len(q)):
-            for j in range(len(q)):
-                d = float((q[i] - q[j]).norm())
-                if i != j and d < 6.0:
-                    pair_errors.append((float((p[i] - p[j]).norm()) - d) ** 2)
-    weight = float(edm_weight(model.diffuser.r3, torch.tensor([t], dtype=torch.float64))[0])
-    expected = weight * (float(positions) + sum(pair_errors) / len(pair_errors)) / 100.0
-    assert aux == pytest.approx(expected, rel=1e-6)
