@@ -8,6 +8,10 @@ residues; Ramachandran = favoured residues / residues with both phi and psi defi
 helix/strand/coil over all residues DSSP assigns; ``checks_passed_fraction`` = chains whose
 ``checks_passed`` is True (every molgen backbone check holds) / all chains. On top of that:
 
+- C-beta crowding (:func:`molgen.checks.clashes.cb_crowding`): residues whose virtual C-beta
+  lies within 3.0 A of a backbone atom or virtual C-beta of a residue >= 3 apart (a position
+  only glycine can take) / residues with N, CA and C (``cb_crowding_fraction``);
+
 - secondary-structure elements (:func:`ss_elements`): DSSP (mdtraj, 8 states, backbone only,
   residues named GLY) mapped to three states as everywhere in molgen (H, G, I -> H; E, B -> E;
   the rest -> C). A helix element is a maximal run of three-state H of length >= 4, a strand
@@ -56,6 +60,7 @@ import tmtools
 import torch
 
 from molgen.checks import BACKBONE_CHECK_NAMES, check_backbone, classify_ramachandran
+from molgen.checks.clashes import cb_crowding
 from molgen.checks.secondary import (
     HELIX_MIN_LENGTH,
     MISSING,
@@ -379,7 +384,7 @@ def evaluate_backbones(
     -------
     dict
         JSON-ready summary (fractions in [0, 1]; see the module docstring for definitions).
-        Besides the pooled check values: ``checks_passed_fraction``,
+        Besides the pooled check values: ``checks_passed_fraction``, ``cb_crowding_fraction``,
         ``helix_elements_per_chain``, ``strand_elements_per_chain``,
         ``paired_strand_fraction`` (with ``n_strand_residues``), ``mean_pairwise_tm``,
         ``n_tm_clusters``, ``tm_cluster_fraction``, ``mpnn_mean_nll``, ``ss_agreement``
@@ -388,7 +393,7 @@ def evaluate_backbones(
     if not structures:
         raise ValueError("no structures to evaluate")
     blueprints = {} if blueprints is None else dict(blueprints)
-    records, breaks, clashes, dssp, favoured, defined = [], [], [], [], 0, 0
+    records, breaks, clashes, crowding, dssp, favoured, defined = [], [], [], [], [], 0, 0
     for name, atoms in structures:
         atoms = np.asarray(atoms, dtype=np.float64)
         present = np.isfinite(atoms).all(-1)  # [L, 4]
@@ -397,6 +402,10 @@ def evaluate_backbones(
         pairs = int((has_ca[1:] & has_ca[:-1]).sum())
         breaks.append((record["ca_break_fraction"], pairs))
         clashes.append((record["ca_clash_fraction"], record["n_residues"]))
+        with_cb = int(present[:, :3].all(-1).sum())
+        crowded = int(cb_crowding(atoms, present).sum())
+        record["cb_crowding_fraction"] = crowded / with_cb if with_cb else None
+        crowding.append((record["cb_crowding_fraction"], with_cb))
         dssp.append((record, int(present.all(-1).sum())))
         region = classify_ramachandran(*phi_psi(atoms))
         favoured += int((region == 0).sum())
@@ -425,6 +434,7 @@ def evaluate_backbones(
         "failed_checks": {name: failed[name] for name in BACKBONE_CHECK_NAMES},
         "ca_break_fraction": _pooled(breaks),
         "ca_clash_fraction": _pooled(clashes),
+        "cb_crowding_fraction": _pooled(crowding),
         "rama_favoured_fraction": favoured / defined if defined else None,
         "helix_fraction": ss["helix"],
         "strand_fraction": ss["strand"],
@@ -475,7 +485,8 @@ def evaluate_backbones(
         for record, value in zip(records, scores, strict=True):
             record["mpnn_nll"] = value
     keep = ("name", "length", "checks_passed", "failed_checks", "ca_break_fraction",
-            "ca_clash_fraction", "rama_favoured_fraction", "helix_fraction", "strand_fraction",
+            "ca_clash_fraction", "cb_crowding_fraction", "rama_favoured_fraction",
+            "helix_fraction", "strand_fraction",
             "helix_elements", "strand_elements", "paired_strand_fraction", "tm_cluster",
             "rg_ratio", "novelty_max_tm", "mpnn_nll", "ss_agreement")  # fmt: skip
     summary["per_structure"] = [{k: r[k] for k in keep if k in r} for r in records]

@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         "count per chain",
         "paired_strand": "DSSP E (ladder, not isolated bridge B) with a CA of another strand "
         "element within 5.5 A at sequence separation >= 3, over DSSP E + B residues",
+        "cb_crowding": "residues whose virtual C-beta lies within 3.0 A of N, CA, C, O or the "
+        "virtual C-beta of a residue >= 3 apart, over residues with N, CA and C",
         "blueprints": None
         if not blueprints
         else {"source": str(args.dir / "report.csv"), "n": len(blueprints)},

@@ -67,6 +67,20 @@ def test_real_chains_have_no_breaks_or_clashes(val_summary):
     assert val_summary["ca_clash_fraction"] == 0.0
 
 
+def test_cb_crowding_is_pooled_over_residues_and_rare_in_real_chains(val_dir, val_summary):
+    """Real chains: under 4% of residues have a crowded C-beta; the pooled value is the
+    residue-weighted mean of the per-chain ones, and jittering the atoms raises it."""
+    per = val_summary["per_structure"]
+    weighted = sum(r["cb_crowding_fraction"] * r["length"] for r in per) / sum(
+        r["length"] for r in per
+    )
+    assert val_summary["cb_crowding_fraction"] == pytest.approx(weighted)
+    assert val_summary["cb_crowding_fraction"] < 0.04
+    rng = np.random.default_rng(0)
+    jittered = [(n, a + rng.normal(0.0, 0.5, a.shape)) for n, a in read_backbone_dir(val_dir)]
+    assert evaluate_backbones(jittered)["cb_crowding_fraction"] > 2 * weighted
+
+
 def test_real_chains_ramachandran_and_dssp(val_summary):
     """Real chains: >= 90% Ramachandran-favoured; helix + strand + coil = 1, H + E >= 40%."""
     assert val_summary["rama_favoured_fraction"] >= 0.9

@@ -11,6 +11,12 @@ covalently bonded and angle-coupled atoms of neighbours are never compared):
   0.17 A), and the shortest real ones reach 2.3 A (overlap 0.8 A on val chains), so N-O pairs
   get an extra :data:`HBOND_ALLOWANCE` of 0.6 A: they clash only below 2.07 A.
 
+A third measure, C-beta crowding (:func:`cb_crowding`), is reported by the evaluation, not
+checked: a residue is crowded when its virtual C-beta (:func:`virtual_cb`) lies within
+:data:`CB_CROWDING_DISTANCE` = 3.0 A of the N, CA, C, O or virtual C-beta of a residue at
+least 3 apart. Only glycine fits there; 1.5% of the residues of 48 val chains are crowded,
+most of them glycines at positive phi.
+
 Written by hand (no library in the stack finds backbone-only clashes on bare arrays) as a
 two-stage search: residue pairs are first kept when their bounding spheres (centre = mean of
 the residue's atoms, radius = farthest atom) come within the largest clash distance, computed
@@ -24,17 +30,21 @@ import numpy as np
 
 __all__ = [
     "CA_CLASH_DISTANCE",
+    "CB_CROWDING_DISTANCE",
     "CLASH_OVERLAP",
     "HBOND_ALLOWANCE",
     "MIN_SEPARATION",
     "VDW_RADII",
     "close_residue_pairs",
     "ca_clashes",
+    "cb_crowding",
     "clash_limits",
     "heavy_atom_clashes",
+    "virtual_cb",
 ]
 
 CA_CLASH_DISTANCE = 3.0
+CB_CROWDING_DISTANCE = 3.0
 CLASH_OVERLAP = 0.4
 HBOND_ALLOWANCE = 0.6
 MIN_SEPARATION = 3
@@ -154,4 +164,54 @@ def heavy_atom_clashes(
     hit = ((dist <= limit) & valid).any((1, 2))
     out = np.zeros(len(atoms), dtype=bool)
     out[i[hit]] = out[j[hit]] = True
+    return out
+
+
+def virtual_cb(atoms: np.ndarray) -> np.ndarray:
+    r"""Virtual C-beta ``(..., 3)`` of backbones ``(..., 4, 3)`` (Angstrom) at ideal tetrahedral
+    geometry: :math:`C_\beta = C_\alpha - 0.58273 (b \times c) + 0.56803\,b - 0.54067\,c`
+    with :math:`b = C_\alpha - N`, :math:`c = C - C_\alpha` (ProteinMPNN's construction)."""
+    n, ca, c = atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :]
+    b, c = ca - n, c - ca
+    return ca - 0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
+
+
+def cb_crowding(
+    atoms: np.ndarray,
+    atom_mask: np.ndarray,
+    cutoff: float = CB_CROWDING_DISTANCE,
+    min_separation: int = MIN_SEPARATION,
+) -> np.ndarray:
+    """Residues whose virtual C-beta is closer than ``cutoff`` to a non-local backbone atom or
+    virtual C-beta (module docstring).
+
+    Parameters
+    ----------
+    atoms : np.ndarray, shape ``(L, 4, 3)``, Angstrom (N, CA, C, O)
+    atom_mask : np.ndarray, shape ``(L, 4)``, bool
+        A residue lacking N, CA or C has no C-beta; its present atoms still count as partners.
+    cutoff : float, Angstrom
+    min_separation : int
+        Smallest residue index gap compared.
+
+    Returns
+    -------
+    np.ndarray, shape ``(L,)``, bool
+    """
+    atoms = np.where(atom_mask[..., None], atoms, np.nan)
+    cb = virtual_cb(atoms)  # [L, 3], NaN without N, CA or C
+    points = np.concatenate([atoms, cb[:, None]], axis=1)  # [L, 5, 3]
+    present = np.isfinite(points).all(-1)  # [L, 5]
+    count = present.sum(-1)
+    centres = np.where(present[..., None], points, 0.0).sum(1) / np.maximum(count, 1)[:, None]
+    centres[count == 0] = np.nan
+    spread = np.linalg.norm(
+        np.where(present[..., None], points, centres[:, None]) - centres[:, None], axis=-1
+    )
+    i, j = close_residue_pairs(centres, spread.max(-1), cutoff, min_separation)
+    out = np.zeros(len(atoms), dtype=bool)
+    for a, b in ((i, j), (j, i)):  # a's C-beta against b's five points
+        dist = np.linalg.norm(cb[a][:, None, :] - points[b], axis=-1)  # [P, 5], NaN if absent
+        hit = (dist < cutoff).any(-1)  # NaN compares False
+        out[a[hit]] = True
     return out

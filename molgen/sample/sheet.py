@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from molgen.checks.bonds import ENGH_HUBER_ANGLES, ENGH_HUBER_LENGTHS, IDEAL_CA_CA
-from molgen.checks.clashes import clash_limits
+from molgen.checks.clashes import clash_limits, virtual_cb
 from molgen.geometry import backbone_oxygens, place_atom
 from molgen.io.strand_pairing import strand_elements
 from molgen.sample.idealize import CONTACT_OVERLAP
@@ -96,15 +96,6 @@ def ideal_strand(length: int, parallel: bool) -> np.ndarray:
     o = backbone_oxygens(n, ca, c, torch.full((length,), psi, dtype=t))
     atoms = torch.stack([n, ca, c, o], dim=1).numpy()
     return _canonical(atoms)
-
-
-def virtual_cb(atoms: np.ndarray) -> np.ndarray:
-    r"""Virtual C-beta ``(..., 3)`` of backbones ``(..., 4, 3)`` (Angstrom) at ideal tetrahedral
-    geometry: :math:`C_\beta = C_\alpha - 0.58273 (b \times c) + 0.56803\,b - 0.54067\,c`
-    with :math:`b = C_\alpha - N`, :math:`c = C - C_\alpha` (ProteinMPNN's construction)."""
-    n, ca, c = atoms[..., 0, :], atoms[..., 1, :], atoms[..., 2, :]
-    b, c = ca - n, c - ca
-    return ca - 0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
 
 
 def _canonical(atoms: np.ndarray) -> np.ndarray:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from molgen.checks.clashes import VDW_RADII, ca_clashes, heavy_atom_clashes
+from molgen.checks.clashes import (
+    VDW_RADII,
+    ca_clashes,
+    cb_crowding,
+    heavy_atom_clashes,
+    virtual_cb,
+)
 
 
 def _line(n: int, step: float = 3.8) -> np.ndarray:
@@ -82,3 +88,55 @@ def test_real_chains_have_no_ca_clashes_and_few_overlaps(val_chains):
         assert not ca_clashes(chain.atoms[:, 1], mask[:, 1]).any(), chain.pdb_id
         heavy.append(heavy_atom_clashes(chain.atoms, mask))
     assert np.concatenate(heavy).mean() < 0.005
+
+
+def _crowding_brute_force(atoms: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """All-pairs reference: residues whose virtual C-beta is < 3.0 A from N, CA, C, O or the
+    virtual C-beta of a residue >= 3 apart (C-beta only where N, CA and C are present)."""
+    n = len(atoms)
+    has_cb = mask[:, :3].all(-1)
+    cb = virtual_cb(atoms)
+    points = np.concatenate([atoms, cb[:, None]], 1)
+    present = np.concatenate([mask, has_cb[:, None]], 1)
+    out = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(has_cb):
+        for j in range(n):
+            if abs(i - j) >= 3:
+                d = np.linalg.norm(points[j][present[j]] - cb[i], axis=-1)
+                out[i] |= bool((d < 3.0).any())
+    return out
+
+
+def test_cb_crowding_matches_all_pairs_reference_on_a_perturbed_real_chain(val_chain):
+    """The pruned search flags exactly the residues an all-pairs search flags, masked atoms
+    included; the real chain itself has few crowded residues, the perturbed one many."""
+    atoms = val_chain.atoms.copy()
+    mask = np.ones(atoms.shape[:2], dtype=bool)
+    assert cb_crowding(atoms, mask).mean() < 0.05
+    rng = np.random.default_rng(1)
+    atoms += rng.normal(0.0, 0.6, atoms.shape)
+    mask = rng.random(atoms.shape[:2]) > 0.05
+    expected = _crowding_brute_force(atoms, mask)
+    assert 5 < expected.sum() < len(atoms)
+    np.testing.assert_array_equal(cb_crowding(atoms, mask), expected)
+
+
+def test_cb_crowding_threshold_and_separation(val_chain):
+    """A residue's C-beta 2.9 A from the CA of a residue 3 away is crowded (that residue is not,
+    its own C-beta being elsewhere); at 3.1 A, or 2 residues away, it is not."""
+    atoms = val_chain.atoms[:12].copy()
+    mask = np.ones(atoms.shape[:2], dtype=bool)
+    cb = virtual_cb(atoms)
+    far = atoms.copy()
+    far[6:] += 100.0  # residues 6-11 out of reach of 0-5
+    base = cb_crowding(far, mask)
+
+    def moved(k: int, distance: float) -> np.ndarray:
+        out = far.copy()
+        out[k] += cb[0] + [distance, 0.0, 0.0] - far[k, 1]  # residue k's CA near CB(0)
+        return out
+
+    hit = cb_crowding(moved(6, 2.9), mask)
+    assert hit[0] and not base[0]
+    assert not cb_crowding(moved(6, 3.1), mask)[0] or base[0]
+    assert cb_crowding(far, mask)[0] == cb_crowding(moved(2, 2.9), mask)[0] == base[0]
