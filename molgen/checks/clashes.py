@@ -85,6 +85,16 @@ def close_residue_pairs(
     return np.concatenate(rows), np.concatenate(cols)
 
 
+def _bounding_spheres(points: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre ``(L, 3)`` (mean of the present points; NaN for a residue without any) and
+    radius ``(L,)`` (farthest present point) of each residue's points ``(L, A, 3)``."""
+    count = present.sum(-1)
+    centres = np.where(present[..., None], points, 0.0).sum(1) / np.maximum(count, 1)[:, None]
+    centres[count == 0] = np.nan
+    spread = np.sqrt(((points - centres[:, None]) ** 2).sum(-1))
+    return centres, np.where(present, spread, 0.0).max(-1)
+
+
 def ca_clashes(
     ca: np.ndarray,
     present: np.ndarray,
@@ -152,11 +162,7 @@ def heavy_atom_clashes(
     """
     limit = clash_limits(overlap, hbond_allowance)  # clash if d <= limit
     atoms = np.where(atom_mask[..., None], atoms, 0.0)
-    count = atom_mask.sum(-1)
-    centres = atoms.sum(1) / np.maximum(count, 1)[:, None]
-    centres[count == 0] = np.nan
-    spread = np.sqrt(((atoms - centres[:, None]) ** 2).sum(-1))
-    radii = np.where(atom_mask, spread, 0.0).max(-1)
+    centres, radii = _bounding_spheres(atoms, atom_mask)
     i, j = close_residue_pairs(centres, radii, float(limit.max()) + 1e-6, min_separation)
     diff = atoms[i][:, :, None, :] - atoms[j][:, None, :, :]  # [P, 4, 4, 3]
     dist = np.sqrt((diff * diff).sum(-1))
@@ -202,13 +208,8 @@ def cb_crowding(
     cb = virtual_cb(atoms)  # [L, 3], NaN without N, CA or C
     points = np.concatenate([atoms, cb[:, None]], axis=1)  # [L, 5, 3]
     present = np.isfinite(points).all(-1)  # [L, 5]
-    count = present.sum(-1)
-    centres = np.where(present[..., None], points, 0.0).sum(1) / np.maximum(count, 1)[:, None]
-    centres[count == 0] = np.nan
-    spread = np.linalg.norm(
-        np.where(present[..., None], points, centres[:, None]) - centres[:, None], axis=-1
-    )
-    i, j = close_residue_pairs(centres, spread.max(-1), cutoff, min_separation)
+    centres, radii = _bounding_spheres(np.where(present[..., None], points, 0.0), present)
+    i, j = close_residue_pairs(centres, radii, cutoff, min_separation)
     out = np.zeros(len(atoms), dtype=bool)
     for a, b in ((i, j), (j, i)):  # a's C-beta against b's five points
         dist = np.linalg.norm(cb[a][:, None, :] - points[b], axis=-1)  # [P, 5], NaN if absent
