@@ -38,6 +38,7 @@ __all__ = [
     "close_residue_pairs",
     "ca_clashes",
     "cb_crowding",
+    "cb_crowding_distance",
     "clash_limits",
     "heavy_atom_clashes",
     "virtual_cb",
@@ -182,37 +183,51 @@ def virtual_cb(atoms: np.ndarray) -> np.ndarray:
     return ca - 0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
 
 
-def cb_crowding(
+def cb_crowding_distance(
     atoms: np.ndarray,
     atom_mask: np.ndarray,
-    cutoff: float = CB_CROWDING_DISTANCE,
+    reach: float = 2 * CB_CROWDING_DISTANCE,
     min_separation: int = MIN_SEPARATION,
 ) -> np.ndarray:
-    """Residues whose virtual C-beta is closer than ``cutoff`` to a non-local backbone atom or
-    virtual C-beta (module docstring).
+    """Per residue, the distance (Angstrom) from its virtual C-beta to the nearest N, CA, C, O
+    or virtual C-beta of a residue ``min_separation`` or more apart; ``inf`` when none is
+    closer than ``reach`` or the residue lacks N, CA or C.
 
     Parameters
     ----------
     atoms : np.ndarray, shape ``(L, 4, 3)``, Angstrom (N, CA, C, O)
     atom_mask : np.ndarray, shape ``(L, 4)``, bool
         A residue lacking N, CA or C has no C-beta; its present atoms still count as partners.
-    cutoff : float, Angstrom
+    reach : float, Angstrom
     min_separation : int
         Smallest residue index gap compared.
 
     Returns
     -------
-    np.ndarray, shape ``(L,)``, bool
+    np.ndarray, shape ``(L,)``, float
     """
     atoms = np.where(atom_mask[..., None], atoms, np.nan)
     cb = virtual_cb(atoms)  # [L, 3], NaN without N, CA or C
     points = np.concatenate([atoms, cb[:, None]], axis=1)  # [L, 5, 3]
     present = np.isfinite(points).all(-1)  # [L, 5]
     centres, radii = _bounding_spheres(np.where(present[..., None], points, 0.0), present)
-    i, j = close_residue_pairs(centres, radii, cutoff, min_separation)
-    out = np.zeros(len(atoms), dtype=bool)
+    i, j = close_residue_pairs(centres, radii, reach, min_separation)
+    out = np.full(len(atoms), np.inf)
     for a, b in ((i, j), (j, i)):  # a's C-beta against b's five points
         dist = np.linalg.norm(cb[a][:, None, :] - points[b], axis=-1)  # [P, 5], NaN if absent
-        hit = (dist < cutoff).any(-1)  # NaN compares False
-        out[a[hit]] = True
+        nearest = np.nan_to_num(dist, nan=np.inf).min(-1)
+        np.minimum.at(out, a, nearest)
+    out[out >= reach] = np.inf
     return out
+
+
+def cb_crowding(
+    atoms: np.ndarray,
+    atom_mask: np.ndarray,
+    cutoff: float = CB_CROWDING_DISTANCE,
+    min_separation: int = MIN_SEPARATION,
+) -> np.ndarray:
+    """Residues whose virtual C-beta is closer than ``cutoff`` (Angstrom) to a non-local
+    backbone atom or virtual C-beta (module docstring; :func:`cb_crowding_distance`): bool
+    ``(L,)`` for ``atoms (L, 4, 3)`` and ``atom_mask (L, 4)``."""
+    return cb_crowding_distance(atoms, atom_mask, cutoff, min_separation) < cutoff

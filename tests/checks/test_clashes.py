@@ -8,6 +8,7 @@ from molgen.checks.clashes import (
     VDW_RADII,
     ca_clashes,
     cb_crowding,
+    cb_crowding_distance,
     heavy_atom_clashes,
     virtual_cb,
 )
@@ -140,3 +141,24 @@ def test_cb_crowding_threshold_and_separation(val_chain):
     assert hit[0] and not base[0]
     assert not cb_crowding(moved(6, 3.1), mask)[0] or base[0]
     assert cb_crowding(far, mask)[0] == cb_crowding(moved(2, 2.9), mask)[0] == base[0]
+
+
+def test_cb_crowding_distance_is_the_nearest_non_local_point(val_chain):
+    """On a jittered real chain with masked atoms: within the reach, each residue's distance is
+    the all-pairs minimum over the non-local N, CA, C, O and C-beta; beyond it, inf."""
+    rng = np.random.default_rng(2)
+    atoms = val_chain.atoms + rng.normal(0.0, 0.3, val_chain.atoms.shape)
+    mask = rng.random(atoms.shape[:2]) > 0.05
+    has_cb = mask[:, :3].all(-1)
+    cb = virtual_cb(np.where(mask[..., None], atoms, np.nan))
+    points = np.concatenate([np.where(mask[..., None], atoms, np.nan), cb[:, None]], 1)
+    n = len(atoms)
+    far = np.abs(np.arange(n)[:, None] - np.arange(n)[None]) >= 3
+    d = np.linalg.norm(cb[:, None, None] - points[None], axis=-1)  # [L, L, 5]
+    d = np.where(far[..., None] & np.isfinite(d), d, np.inf).min((1, 2))
+    got = cb_crowding_distance(atoms, mask, reach=5.0)
+    expected = np.where(has_cb & (d < 5.0), d, np.inf)
+    near = np.isfinite(expected)
+    assert near.sum() > n // 2
+    np.testing.assert_allclose(got[near], expected[near], atol=1e-12)
+    assert np.isinf(got[~near]).all()
