@@ -34,23 +34,34 @@ from molgen.scoring.mpnn import mpnn_residue_nll
 
 #: Crowding classes (Angstrom): [0, 2.6), [2.6, 3.0), [3.0, 3.4), [3.4, 3.8), [3.8, inf).
 CLASS_EDGES = (2.6, 3.0, 3.4, 3.8)
+CLASS_LABELS = (
+    [f"<{CLASS_EDGES[0]}"]
+    + [f"{a}-{b}" for a, b in zip(CLASS_EDGES[:-1], CLASS_EDGES[1:], strict=True)]
+    + [f">={CLASS_EDGES[-1]}"]
+)
 
 
 def crowding_table(structures: Sequence[tuple[str, np.ndarray]], seeds: Sequence[int]) -> dict:
     """Share of residues and mean NLL per crowding class, pooled over ``seeds``; residues
     without a C-beta or an NLL are left out."""
+    atoms = [a for _, a in structures]
+    crowding = [
+        np.digitize(cb_crowding_distance(a, np.isfinite(a).all(-1)), CLASS_EDGES) for a in atoms
+    ]  # class per residue, the same under every seed
+    with_cb = [np.isfinite(a[:, :3]).all((-1, -2)) for a in atoms]
     classes, nll = [], []
     for start in seeds:
-        atoms = [a for _, a in structures]
         values = mpnn_residue_nll(atoms, [start + k for k in range(len(atoms))])
-        for a, v in zip(atoms, values, strict=True):
-            distance = cb_crowding_distance(a, np.isfinite(a).all(-1))
-            keep = np.isfinite(v) & np.isfinite(a[:, :3]).all((-1, -2))
-            classes.append(np.digitize(distance[keep], CLASS_EDGES))
+        for v, cls, has_cb in zip(values, crowding, with_cb, strict=True):
+            keep = np.isfinite(v) & has_cb
+            classes.append(cls[keep])
             nll.append(v[keep])
     cls, values = np.concatenate(classes), np.concatenate(nll)
-    share = [float((cls == c).mean()) for c in range(len(CLASS_EDGES) + 1)]
-    mean = [float(values[cls == c].mean()) if (cls == c).any() else None for c in range(5)]
+    share = [float((cls == c).mean()) for c in range(len(CLASS_LABELS))]
+    mean = [
+        float(values[cls == c].mean()) if (cls == c).any() else None
+        for c in range(len(CLASS_LABELS))
+    ]
     return {"nll": float(values.mean()), "share": share, "class_nll": mean}
 
 
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = {"classes_A": ["<2.6", "2.6-3.0", "3.0-3.4", "3.4-3.8", ">=3.8"]}
+    result = {"classes_A": CLASS_LABELS}
     result["val"] = crowding_table(val, args.seeds)
     for name, structures in sets.items():
         table = crowding_table(structures, args.seeds)
